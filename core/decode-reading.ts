@@ -1,0 +1,107 @@
+import type { KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+import { describe, parseEventTime } from "./event-time.ts";
+import type { Reading } from "./reading.ts";
+
+/** Why a record went to the dead-letter topic. Stable codes: consumers may switch on them. */
+export const BadRecordReason = {
+  missingKey: "missing-key",
+  missingValue: "missing-value",
+  notJson: "not-json",
+  notAnObject: "not-an-object",
+  missingTs: "missing-ts",
+  badTs: "bad-ts",
+  badValue: "bad-value",
+  tsTooFarAhead: "ts-too-far-ahead",
+} as const;
+export type BadRecordReasonCode = (typeof BadRecordReason)[keyof typeof BadRecordReason];
+
+/** Which timestamp is the event time: the payload's `ts` (default, as the seed) or Kafka's. */
+export const TimestampSource = { payload: "payload", kafka: "kafka" } as const;
+export type TimestampSourceName = (typeof TimestampSource)[keyof typeof TimestampSource];
+
+export interface DecodeOptions {
+  timestampSource: TimestampSourceName;
+  /** How far the event time may be ahead of the record's Kafka timestamp. Default 1 day. */
+  maxEventTimeSkewMs: number;
+}
+
+export type DecodedRecord =
+  | { ok: true; reading: Reading }
+  | { ok: false; reason: BadRecordReasonCode; detail: string };
+
+/**
+ * Decodes one trigger record into a reading, or says precisely why it is not one. Never throws:
+ * a bad record must not fail the batch (that would stall its partition forever).
+ *
+ * Key: base64 UTF-8 sensor id. Value: base64 JSON `{"ts", "value"}`, or the seed producer's
+ * double-encoded form, a JSON string holding that JSON.
+ */
+export const decodeReading = (
+  record: KafkaTriggerRecord,
+  options: DecodeOptions,
+): DecodedRecord => {
+  if (record.key === undefined || record.key === null || record.key === "") {
+    return bad("missingKey", "the record has no key; the key must be the sensor id");
+  }
+  if (record.value === undefined || record.value === null) {
+    return bad("missingValue", "the record has no value (a tombstone?); expected {ts, value}");
+  }
+  const sensor = Buffer.from(record.key, "base64").toString("utf8");
+  if (sensor.trim() === "")
+    return bad("missingKey", "the key is empty; the key must be the sensor id");
+
+  let payload: unknown;
+  const text = Buffer.from(record.value, "base64").toString("utf8");
+  try {
+    payload = JSON.parse(text);
+    // The seed producer serializes the JSON text again, so the value is a JSON string holding it.
+    if (typeof payload === "string") payload = JSON.parse(payload);
+  } catch {
+    return bad("notJson", `the value is not JSON: ${describe(text)}`);
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    return bad(
+      "notAnObject",
+      `the value must be a JSON object {ts, value}, got ${describe(payload)}`,
+    );
+  }
+  const { ts, value } = payload as { ts?: unknown; value?: unknown };
+  let eventTime = record.timestamp;
+  if (options.timestampSource === TimestampSource.payload) {
+    if (ts === undefined || ts === null)
+      return bad("missingTs", `the value has no ts: ${describe(text)}`);
+    const parsed = parseEventTime(ts);
+    if (!parsed.ok) return bad("badTs", parsed.why);
+    eventTime = parsed.time;
+    const ahead = eventTime - record.timestamp;
+    if (ahead > options.maxEventTimeSkewMs) {
+      return bad(
+        "tsTooFarAhead",
+        `ts ${new Date(eventTime).toISOString()} is ${ahead} ms ahead of the record's Kafka timestamp; at most ${options.maxEventTimeSkewMs} ms allowed (MAX_EVENT_TIME_SKEW_MS)`,
+      );
+    }
+  }
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    return bad("badValue", `value must be a finite number, got ${describe(value)}`);
+  }
+  return {
+    ok: true,
+    reading: {
+      sensor,
+      eventTime,
+      value,
+      source: {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        timestamp: record.timestamp,
+      },
+    },
+  };
+};
+
+const bad = (reason: keyof typeof BadRecordReason, detail: string): DecodedRecord => ({
+  ok: false,
+  reason: BadRecordReason[reason],
+  detail,
+});

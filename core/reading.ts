@@ -1,0 +1,21 @@
+/** Where a Kafka record came from: enough to find it again, or to skip it on replay. */
+export interface RecordCoordinates {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** The Kafka record timestamp, epoch ms. */
+  timestamp: number;
+}
+
+/** A valid sensor reading, decoded from one Kafka record. */
+export interface Reading {
+  sensor: string;
+  /** Epoch ms: the payload's `ts`, or the Kafka timestamp when configured so. */
+  eventTime: number;
+  value: number;
+  source: RecordCoordinates;
+}
+
+/** `"<topic>-<partition>"`, the key Lambda groups records by and the scope of Kafka offsets. */
+export const partitionIdOf = (source: { topic: string; partition: number }): string =>
+  `${source.topic}-${source.partition}`;

@@ -1,0 +1,29 @@
+import type { Aggregation } from "./aggregation.ts";
+
+/** Kept per window. `sum` rather than a running mean: the seed's running mean drifts. */
+export interface TemperatureState {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export interface TemperatureSummary {
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+/** count, min, max and mean of `value`, as the seed pipeline's reducer; mean = sum / count at emission. */
+export const temperatureAggregation: Aggregation<TemperatureState, TemperatureSummary> = {
+  outputField: "temperature",
+  init: ({ value }) => ({ count: 1, sum: value, min: value, max: value }),
+  add: (state, { value }) => ({
+    count: state.count + 1,
+    sum: state.sum + value,
+    min: Math.min(value, state.min),
+    max: Math.max(value, state.max),
+  }),
+  result: ({ count, sum, min, max }) => ({ count, min, max, mean: sum / count }),
+};

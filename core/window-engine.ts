@@ -1,0 +1,236 @@
+import type { Aggregation } from "./aggregation.ts";
+import type { DecodedRecord } from "./decode-reading.ts";
+import { partitionIdOf, type Reading, type RecordCoordinates } from "./reading.ts";
+import { isWindowClosed, type WindowSpec, windowCloseTime, windowStartFor } from "./window-spec.ts";
+import {
+  ClosingStrategy,
+  type ClosingStrategyName,
+  emptyPartitionState,
+  emptySensorState,
+  type OpenWindow,
+  type PartitionState,
+  type SensorState,
+} from "./window-state.ts";
+
+/** The rules one function applies: window shape, closing strategy and aggregation. */
+export interface WindowRules<S, O> {
+  spec: WindowSpec;
+  closing: ClosingStrategyName;
+  aggregation: Aggregation<S, O>;
+}
+
+/** One record of the batch, decoded, with its coordinates. Callers extend it with what they need back. */
+export interface BatchItem {
+  source: RecordCoordinates;
+  decoded: DecodedRecord;
+}
+
+/** A batch item whose decoding failed: it goes to the dead-letter topic. */
+export type DeadLetterItem<I extends BatchItem> = I & {
+  decoded: Extract<DecodedRecord, { ok: false }>;
+};
+
+/** A reading whose window had already closed when it arrived: not aggregated, reported instead. */
+export interface LateReading {
+  reading: Reading;
+  windowStart: number;
+  windowEnd: number;
+  /** `end + grace`: the stream time at which the window closed. */
+  windowClosedAt: number;
+  /** The stream time when the reading arrived. */
+  streamTime: number;
+  /** How far past the window's close stream time was: `streamTime - windowClosedAt`, >= 0. */
+  lateByMs: number;
+}
+
+/** How a window came to close. */
+export const ClosedBy = { streamTime: "stream-time", idle: "idle" } as const;
+export type ClosedByName = (typeof ClosedBy)[keyof typeof ClosedBy];
+
+export interface ClosedWindow<O> {
+  sensor: string;
+  start: number;
+  end: number;
+  result: O;
+  closedBy: ClosedByName;
+}
+
+export interface AppliedBatch<S, I extends BatchItem> {
+  /** New states of the partitions the batch touched. */
+  partitions: Map<string, PartitionState>;
+  /** New states of the sensors the batch touched. */
+  sensors: Map<string, SensorState<S>>;
+  late: LateReading[];
+  /** Bad records to dead-letter, in batch order. */
+  deadLetters: DeadLetterItem<I>[];
+  /** Records skipped because an earlier delivery of them was already applied. */
+  duplicates: number;
+  /** Readings aggregated into a window. */
+  aggregated: number;
+}
+
+/**
+ * Applies a batch's records, in the order given (each partition's records in offset order), to
+ * the loaded state. Pure: the inputs are not modified.
+ *
+ * Each record is decided as if it were processed alone, so batching never changes the result:
+ * it is late when its window was already closed by the stream time before it (Quix Streams'
+ * and Kafka Streams' rule), otherwise it is folded into its window. A record at or below an
+ * offset already applied (kept per partition and per sensor) is skipped, which makes redelivery
+ * of a whole or an overlapping batch a no-op.
+ *
+ * Windows are not closed here: call {@link closeWindows} afterwards (closing depends only on
+ * stream time, so closing once per batch gives the same windows as closing after every record).
+ *
+ * @param partitions loaded partition states; missing ones start empty.
+ * @param sensors loaded sensor states; missing ones start empty.
+ * @param now wall-clock ms, recorded as the sensors' `lastReadingAt`.
+ */
+export const applyRecords = <S, O, I extends BatchItem>(
+  rules: WindowRules<S, O>,
+  items: readonly I[],
+  partitions: ReadonlyMap<string, PartitionState>,
+  sensors: ReadonlyMap<string, SensorState<S>>,
+  now: number,
+): AppliedBatch<S, I> => {
+  const { spec, aggregation } = rules;
+  const byPartition = rules.closing === ClosingStrategy.partition;
+  const out: AppliedBatch<S, I> = {
+    partitions: new Map(),
+    sensors: new Map(),
+    late: [],
+    deadLetters: [],
+    duplicates: 0,
+    aggregated: 0,
+  };
+
+  for (const item of items) {
+    const pid = partitionIdOf(item.source);
+    const offset = item.source.offset;
+    let partition = out.partitions.get(pid);
+    if (partition === undefined) {
+      partition = { ...(partitions.get(pid) ?? emptyPartitionState(pid)) };
+      out.partitions.set(pid, partition);
+    }
+    if (offset <= partition.appliedOffset) {
+      out.duplicates++;
+      continue;
+    }
+    partition.appliedOffset = offset;
+    if (!item.decoded.ok) {
+      out.deadLetters.push(item as DeadLetterItem<I>);
+      continue;
+    }
+
+    const reading = item.decoded.reading;
+    const partitionTimeBefore = partition.streamTime;
+    if (partition.streamTime === null || reading.eventTime > partition.streamTime) {
+      partition.streamTime = reading.eventTime;
+    }
+
+    let sensor = out.sensors.get(reading.sensor);
+    if (sensor === undefined) {
+      const loaded = sensors.get(reading.sensor) ?? emptySensorState<S>(reading.sensor, pid);
+      sensor = {
+        ...loaded,
+        appliedOffsets: { ...loaded.appliedOffsets },
+        windows: [...loaded.windows],
+      };
+      out.sensors.set(reading.sensor, sensor);
+    }
+    // The partition's item may lag the sensor's after a crash between their writes: the sensor's
+    // own guard decides whether this reading was already folded in.
+    if (offset <= (sensor.appliedOffsets[pid] ?? -1)) {
+      out.duplicates++;
+      continue;
+    }
+    sensor.appliedOffsets[pid] = offset;
+    sensor.partitionId = pid;
+    sensor.lastReadingAt = now;
+
+    const streamTimeBefore = byPartition ? partitionTimeBefore : sensor.streamTime;
+    const start = windowStartFor(reading.eventTime, spec);
+    if (streamTimeBefore !== null && isWindowClosed(start, streamTimeBefore, spec)) {
+      const windowClosedAt = windowCloseTime(start, spec);
+      out.late.push({
+        reading,
+        windowStart: start,
+        windowEnd: start + spec.sizeMs,
+        windowClosedAt,
+        streamTime: streamTimeBefore,
+        lateByMs: streamTimeBefore - windowClosedAt,
+      });
+      continue;
+    }
+    foldIntoWindow(sensor.windows, start, reading, aggregation);
+    out.aggregated++;
+    if (sensor.streamTime === null || reading.eventTime > sensor.streamTime) {
+      sensor.streamTime = reading.eventTime;
+    }
+  }
+  return out;
+};
+
+/** Adds a reading to the window at `start`, opening it (in start order) if needed. Mutates `windows`. */
+const foldIntoWindow = <S>(
+  windows: OpenWindow<S>[],
+  start: number,
+  reading: Reading,
+  aggregation: Aggregation<S, unknown>,
+): void => {
+  let i = windows.length - 1;
+  // Readings mostly arrive in order, so the window is usually the newest one: search from the end.
+  while (i >= 0 && (windows[i] as OpenWindow<S>).start > start) i--;
+  const found = windows[i];
+  if (found !== undefined && found.start === start) {
+    windows[i] = { start, state: aggregation.add(found.state, reading) };
+  } else {
+    windows.splice(i + 1, 0, { start, state: aggregation.init(reading) });
+  }
+};
+
+export interface ClosedBatch<S, O> {
+  /** Sensors whose open windows changed. */
+  sensors: Map<string, SensorState<S>>;
+  /** Windows that closed, oldest first per sensor. */
+  closed: ClosedWindow<O>[];
+}
+
+/**
+ * Closes every open window whose `end + grace` the governing stream time has reached: the sensor's
+ * own (closing "key") or its partition's (closing "partition"). Pure.
+ */
+export const closeWindows = <S, O>(
+  rules: WindowRules<S, O>,
+  sensors: Iterable<SensorState<S>>,
+  partitions: ReadonlyMap<string, PartitionState>,
+): ClosedBatch<S, O> => {
+  const out: ClosedBatch<S, O> = { sensors: new Map(), closed: [] };
+  for (const sensor of sensors) {
+    const streamTime =
+      rules.closing === ClosingStrategy.partition
+        ? (partitions.get(sensor.partitionId)?.streamTime ?? null)
+        : sensor.streamTime;
+    const keep = sensor.windows.findIndex((w) => !isWindowClosed(w.start, streamTime, rules.spec));
+    const closing = keep === -1 ? sensor.windows : sensor.windows.slice(0, keep);
+    if (closing.length === 0) continue;
+    for (const w of closing)
+      out.closed.push(closedWindow(rules, sensor.sensor, w, ClosedBy.streamTime));
+    out.sensors.set(sensor.sensor, { ...sensor, windows: sensor.windows.slice(closing.length) });
+  }
+  return out;
+};
+
+/** The emitted form of one window. */
+export const closedWindow = <S, O>(
+  rules: WindowRules<S, O>,
+  sensor: string,
+  window: OpenWindow<S>,
+  closedBy: ClosedByName,
+): ClosedWindow<O> => ({
+  sensor,
+  start: window.start,
+  end: window.start + rules.spec.sizeMs,
+  result: rules.aggregation.result(window.state),
+  closedBy,
+});

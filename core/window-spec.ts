@@ -1,0 +1,30 @@
+/**
+ * Tumbling windows aligned to the Unix epoch, as Quix Streams, Kafka Streams and Flink define them:
+ * a window holds `[start, start + sizeMs)` and closes once stream time reaches `end + graceMs`.
+ */
+export interface WindowSpec {
+  /** Window length in ms. Default 10 000. */
+  sizeMs: number;
+  /** How long after its end a window still accepts out-of-order records, in ms. Default 1 000. */
+  graceMs: number;
+}
+
+export const defaultWindowSpec: WindowSpec = { sizeMs: 10_000, graceMs: 1_000 };
+
+/** The start of the window that holds `eventTime` (epoch-aligned, also for negative times). */
+export const windowStartFor = (eventTime: number, spec: WindowSpec): number =>
+  eventTime - (((eventTime % spec.sizeMs) + spec.sizeMs) % spec.sizeMs);
+
+/** The stream time at which the window starting at `start` closes: `end + grace`. */
+export const windowCloseTime = (start: number, spec: WindowSpec): number =>
+  start + spec.sizeMs + spec.graceMs;
+
+/** True when a window starting at `start` is closed once stream time is `streamTime`. */
+export const isWindowClosed = (
+  start: number,
+  streamTime: number | null,
+  spec: WindowSpec,
+): boolean => streamTime !== null && streamTime >= windowCloseTime(start, spec);
+
+/** The deterministic id of one sensor's window, carried in the output header `window-id`. */
+export const windowId = (sensor: string, start: number): string => `${sensor}:${start}`;

@@ -1,0 +1,65 @@
+/**
+ * The state the window engine keeps between batches, in plain JSON-able objects. Stores persist
+ * these as they are; the engine never sees how.
+ */
+
+/** Whose stream time closes a window: the sensor's own (Quix's default) or its partition's. */
+export const ClosingStrategy = { key: "key", partition: "partition" } as const;
+export type ClosingStrategyName = (typeof ClosingStrategy)[keyof typeof ClosingStrategy];
+
+export interface OpenWindow<S> {
+  start: number;
+  state: S;
+}
+
+/** Everything kept for one sensor: bounded by the number of open windows, never by history. */
+export interface SensorState<S> {
+  sensor: string;
+  /** Largest event time seen for this sensor; null before the first reading. */
+  streamTime: number | null;
+  /**
+   * Highest offset processed for this sensor, per `"<topic>-<partition>"`. A replayed record at or
+   * below it was already applied (or found late) and is skipped: this is the replay guard.
+   */
+  appliedOffsets: Record<string, number>;
+  /** Open windows, oldest first. */
+  windows: OpenWindow<S>[];
+  /** The partition of the sensor's latest reading: whose stream time closes it under "partition". */
+  partitionId: string;
+  /** Wall-clock ms when the latest reading was processed (for expiry and idle closing). */
+  lastReadingAt: number;
+}
+
+/** What is kept per Kafka partition. */
+export interface PartitionState {
+  partitionId: string;
+  /** Largest event time seen in the partition (used by closing strategy "partition"). */
+  streamTime: number | null;
+  /** Highest offset processed in this partition; -1 before any. Replays at or below are skipped. */
+  appliedOffset: number;
+}
+
+/** A fresh sensor, before its first reading. */
+export const emptySensorState = <S>(sensor: string, partitionId: string): SensorState<S> => ({
+  sensor,
+  streamTime: null,
+  appliedOffsets: {},
+  windows: [],
+  partitionId,
+  lastReadingAt: 0,
+});
+
+export const emptyPartitionState = (partitionId: string): PartitionState => ({
+  partitionId,
+  streamTime: null,
+  appliedOffset: -1,
+});
+
+/** The close time of a sensor's oldest open window, or null: what a due-window index sorts by. */
+export const nextCloseTime = <S>(
+  state: SensorState<S>,
+  closeTimeOf: (start: number) => number,
+): number | null => {
+  const first = state.windows[0];
+  return first === undefined ? null : closeTimeOf(first.start);
+};

@@ -1,0 +1,201 @@
+import type { Aggregation } from "../../core/aggregation.ts";
+import { type DecodeOptions, decodeReading } from "../../core/decode-reading.ts";
+import {
+  type AppliedBatch,
+  applyRecords,
+  type BatchItem,
+  closeWindows,
+  type WindowRules,
+} from "../../core/window-engine.ts";
+import { ClosingStrategy, type PartitionState, type SensorState } from "../../core/window-state.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Loaded, VersionedWrite, WindowStateStore } from "../../state/window-state-store.ts";
+import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../kafka-trigger-event.ts";
+import type { RecordSink } from "../record-sink.ts";
+import { deadLetterRecord, lateRecord, windowRecord } from "./output-records.ts";
+
+export interface OutputTopics {
+  windows: string;
+  late: string;
+  deadLetters: string;
+}
+
+/** Everything the handler needs, injected: built once per cold start, or by a test. */
+export interface AggregateDependencies<S, O> {
+  rules: WindowRules<S, O>;
+  decode: DecodeOptions;
+  topics: OutputTopics;
+  store: WindowStateStore<S>;
+  sink: RecordSink;
+  logger: Logger;
+  /** Wall clock, ms. */
+  now: () => number;
+}
+
+/** What one invocation did: logged, and returned to in-process callers (the harness, tests). */
+export interface BatchSummary {
+  records: number;
+  aggregated: number;
+  windowsClosed: number;
+  late: number;
+  deadLetters: number;
+  duplicates: number;
+}
+
+interface DecodedItem extends BatchItem {
+  record: KafkaTriggerRecord;
+}
+
+/**
+ * Builds the `aggregate-temperatures` logic over injected dependencies.
+ *
+ * One invocation: decode every record; read the state of each partition and sensor in the batch
+ * (one batched read, never one per record); apply the records in offset order; close the windows
+ * stream time has passed; produce closed windows, late readings and dead letters; then write the
+ * changed state, each item conditional on the version read.
+ *
+ * Output is produced *before* state is written. A crash in between replays the batch from the old
+ * state, which deterministically yields the same windows with the same `window-id` (the one
+ * duplicate a consumer may see); a crash after the write replays into the offset guard and emits
+ * nothing. The reverse order would lose output. Any error propagates, so the trigger retries the
+ * whole batch (https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html).
+ */
+export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) => {
+  const { rules, store, sink, topics, logger } = deps;
+  const aggregation = rules.aggregation as Aggregation<unknown, O>;
+
+  return async (event: KafkaTriggerEvent): Promise<BatchSummary> => {
+    const items: DecodedItem[] = [];
+    for (const records of Object.values(event.records)) {
+      for (const record of records) {
+        items.push({
+          record,
+          source: {
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            timestamp: record.timestamp,
+          },
+          decoded: decodeReading(record, deps.decode),
+        });
+      }
+    }
+
+    const partitionIds = unique(items.map((i) => `${i.source.topic}-${i.source.partition}`));
+    const sensorIds = unique(
+      items.flatMap((i) => (i.decoded.ok ? [i.decoded.reading.sensor] : [])),
+    );
+    const [loadedPartitions, loadedSensors] = await Promise.all([
+      store.loadPartitions(partitionIds),
+      store.loadSensors(sensorIds),
+    ]);
+
+    const applied = applyRecords(
+      rules,
+      items,
+      valuesOf(loadedPartitions),
+      valuesOf(loadedSensors),
+      deps.now(),
+    );
+    const sensors = new Map(valuesOf(loadedSensors));
+    for (const [id, s] of applied.sensors) sensors.set(id, s);
+    if (rules.closing === ClosingStrategy.partition) {
+      await loadSensorsDue(store, applied, sensors, loadedSensors);
+    }
+    const { closed, sensors: afterClose } = closeWindows(
+      rules,
+      sensors.values(),
+      applied.partitions,
+    );
+
+    await sink.send([
+      { topic: topics.windows, records: closed.map((w) => windowRecord(w, aggregation)) },
+      { topic: topics.late, records: applied.late.map(lateRecord) },
+      {
+        topic: topics.deadLetters,
+        records: applied.deadLetters.map((i) =>
+          deadLetterRecord(i.record, i.decoded.reason, i.decoded.detail),
+        ),
+      },
+    ]);
+
+    const changedSensors = new Map(applied.sensors);
+    for (const [id, s] of afterClose) changedSensors.set(id, s);
+    await store.save({
+      sensors: writesFor(changedSensors, loadedSensors),
+      partitions: writesFor(changedPartitions(applied, loadedPartitions), loadedPartitions),
+    });
+
+    const summary: BatchSummary = {
+      records: items.length,
+      aggregated: applied.aggregated,
+      windowsClosed: closed.length,
+      late: applied.late.length,
+      deadLetters: applied.deadLetters.length,
+      duplicates: applied.duplicates,
+    };
+    logger.info("batch processed", {
+      ...summary,
+      partitions: partitionIds,
+      sensors: sensorIds.length,
+    });
+    for (const { decoded, source } of applied.deadLetters) {
+      logger.warn("record dead-lettered", {
+        reason: decoded.reason,
+        detail: decoded.detail,
+        source,
+      });
+    }
+    return summary;
+  };
+};
+
+/**
+ * Closing "partition": sensors with no record in this batch can still have windows the partition's
+ * stream time has passed. Find them through the store's index and read them (consistently).
+ */
+const loadSensorsDue = async <S>(
+  store: WindowStateStore<S>,
+  applied: AppliedBatch<S, BatchItem>,
+  sensors: Map<string, SensorState<S>>,
+  loaded: Map<string, Loaded<SensorState<S>>>,
+): Promise<void> => {
+  const due = new Set<string>();
+  for (const p of applied.partitions.values()) {
+    if (p.streamTime === null) continue;
+    for (const id of await store.findSensorsDue(p.partitionId, p.streamTime)) {
+      if (!loaded.has(id)) due.add(id);
+    }
+  }
+  if (due.size === 0) return;
+  const more = await store.loadSensors([...due]);
+  for (const [id, l] of more) {
+    loaded.set(id, l);
+    if (l.value !== undefined) sensors.set(id, l.value);
+  }
+};
+
+const changedPartitions = <S>(
+  applied: AppliedBatch<S, BatchItem>,
+  loaded: Map<string, Loaded<PartitionState>>,
+): Map<string, PartitionState> => {
+  const changed = new Map<string, PartitionState>();
+  for (const [id, p] of applied.partitions) {
+    if (p.appliedOffset !== (loaded.get(id)?.value?.appliedOffset ?? -1)) changed.set(id, p);
+  }
+  return changed;
+};
+
+const writesFor = <T>(
+  changed: Map<string, T>,
+  loaded: Map<string, Loaded<T>>,
+): VersionedWrite<T>[] =>
+  [...changed].map(([id, value]) => ({ value, expectedVersion: loaded.get(id)?.version ?? 0 }));
+
+const valuesOf = <T>(loaded: Map<string, Loaded<T>>): Map<string, T> => {
+  const out = new Map<string, T>();
+  for (const [id, l] of loaded) if (l.value !== undefined) out.set(id, l.value);
+  return out;
+};
+
+const unique = (ids: string[]): string[] => [...new Set(ids)];

@@ -1,0 +1,95 @@
+import { nextCloseTime, type PartitionState, type SensorState } from "../core/window-state.ts";
+import { StateConflictError } from "./errors.ts";
+import type {
+  Loaded,
+  StateChanges,
+  VersionedWrite,
+  WindowStateStore,
+} from "./window-state-store.ts";
+
+interface Versioned<T> {
+  value: T;
+  version: number;
+}
+
+/**
+ * Window state in process memory: for unit tests, benchmarks and `STATE_STORE=memory` demos.
+ * State is lost with the process, so never use it behind a real Lambda trigger.
+ * Values are cloned in and out, as a real store would, so callers can't share references with it.
+ */
+export class MemoryWindowStateStore<S> implements WindowStateStore<S> {
+  readonly #sensors = new Map<string, Versioned<SensorState<S>>>();
+  readonly #partitions = new Map<string, Versioned<PartitionState>>();
+  readonly #closeTimeOf: (start: number) => number;
+
+  /** @param closeTimeOf a window's close time from its start (`end + grace`), for `findSensorsDue`. */
+  constructor(closeTimeOf: (start: number) => number) {
+    this.#closeTimeOf = closeTimeOf;
+  }
+
+  async loadPartitions(ids: readonly string[]): Promise<Map<string, Loaded<PartitionState>>> {
+    return loadFrom(this.#partitions, ids);
+  }
+
+  async loadSensors(ids: readonly string[]): Promise<Map<string, Loaded<SensorState<S>>>> {
+    return loadFrom(this.#sensors, ids);
+  }
+
+  async findSensorsDue(partitionId: string, streamTime: number): Promise<string[]> {
+    const due: string[] = [];
+    for (const { value } of this.#sensors.values()) {
+      const closesAt = nextCloseTime(value, this.#closeTimeOf);
+      if (value.partitionId === partitionId && closesAt !== null && closesAt <= streamTime) {
+        due.push(value.sensor);
+      }
+    }
+    return due;
+  }
+
+  async save(changes: StateChanges<S>): Promise<void> {
+    // Check everything first, so a conflict leaves the store as it was.
+    checkVersions(this.#sensors, changes.sensors, (s) => s.sensor);
+    checkVersions(this.#partitions, changes.partitions, (p) => p.partitionId);
+    for (const w of changes.sensors) put(this.#sensors, w.value.sensor, w);
+    for (const w of changes.partitions) put(this.#partitions, w.value.partitionId, w);
+  }
+
+  /** Every sensor state, for tests and diagnostics. */
+  sensorStates(): SensorState<S>[] {
+    return [...this.#sensors.values()].map((v) => structuredClone(v.value));
+  }
+}
+
+const loadFrom = <T>(items: Map<string, Versioned<T>>, ids: readonly string[]) => {
+  const out = new Map<string, Loaded<T>>();
+  for (const id of ids) {
+    const item = items.get(id);
+    out.set(
+      id,
+      item === undefined
+        ? { value: undefined, version: 0 }
+        : { value: structuredClone(item.value), version: item.version },
+    );
+  }
+  return out;
+};
+
+const checkVersions = <T>(
+  items: Map<string, Versioned<T>>,
+  writes: readonly VersionedWrite<T>[],
+  idOf: (value: T) => string,
+) => {
+  for (const w of writes) {
+    const id = idOf(w.value);
+    const current = items.get(id)?.version ?? 0;
+    if (current !== w.expectedVersion) {
+      throw new StateConflictError(
+        `state of "${id}" changed underneath this batch (version ${current}, expected ${w.expectedVersion}); the batch will be retried`,
+      );
+    }
+  }
+};
+
+const put = <T>(items: Map<string, Versioned<T>>, id: string, w: VersionedWrite<T>) => {
+  items.set(id, { value: structuredClone(w.value), version: w.expectedVersion + 1 });
+};

@@ -1,0 +1,47 @@
+import type { PartitionState, SensorState } from "../core/window-state.ts";
+
+/**
+ * A stored item as read: its value (undefined when absent or expired) and the version a write must
+ * expect. Version 0 means "never written".
+ */
+export interface Loaded<T> {
+  value: T | undefined;
+  version: number;
+}
+
+/** A new value, written only if the stored version is still `expectedVersion`. */
+export interface VersionedWrite<T> {
+  value: T;
+  expectedVersion: number;
+}
+
+export interface StateChanges<S> {
+  sensors: VersionedWrite<SensorState<S>>[];
+  partitions: VersionedWrite<PartitionState>[];
+}
+
+/**
+ * The get/put primitives the aggregate function needs; all window logic lives in `core/`.
+ *
+ * Exactly-once effect under at-least-once delivery comes from two things together: every state
+ * item carries the Kafka offsets it has applied (so a replayed record is skipped), and every write
+ * is conditional on the version that was read (so two deliveries racing can't both apply).
+ */
+export interface WindowStateStore<S> {
+  /** Strongly consistent reads of partition states. Every id gets an entry. */
+  loadPartitions(partitionIds: readonly string[]): Promise<Map<string, Loaded<PartitionState>>>;
+  /** Strongly consistent reads of sensor states. Every id gets an entry. */
+  loadSensors(sensorIds: readonly string[]): Promise<Map<string, Loaded<SensorState<S>>>>;
+  /**
+   * Sensors last seen in `partitionId` whose oldest open window closes at or before `streamTime`
+   * (closing strategy "partition"). Found through an index, never a scan. May lag behind recent
+   * writes; callers re-read what it returns and decide from that.
+   */
+  findSensorsDue(partitionId: string, streamTime: number): Promise<string[]>;
+  /**
+   * Writes sensors first, then partitions (a partition's offset never runs ahead of its
+   * sensors'). Throws a `StateConflictError` (retryable) when any expected version no longer holds;
+   * writes made before the conflict stay, and the replay guard makes the retry repair them.
+   */
+  save(changes: StateChanges<S>): Promise<void>;
+}
