@@ -13,7 +13,9 @@ import { StateTableDesign } from "./dynamodb-state-table.ts";
 import { StateConflictError, StateStoreUnavailableError } from "./errors.ts";
 import type {
   Loaded,
+  LoadedState,
   StateChanges,
+  StateRequest,
   VersionedWrite,
   WindowStateStore,
 } from "./window-state-store.ts";
@@ -35,6 +37,8 @@ export interface DynamoWindowStateStoreOptions {
 const MAX_BATCH_GET = 100;
 /** TransactWriteItems takes at most 100 actions per request. */
 const MAX_TRANSACT_WRITE = 100;
+/** Requests in flight at once for one batch's reads or writes. */
+const PARALLEL_REQUESTS = 4;
 
 const {
   partitionKey: PK,
@@ -60,12 +64,35 @@ export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
     this.#options = { now: Date.now, ...options };
   }
 
-  loadPartitions(ids: readonly string[]): Promise<Map<string, Loaded<PartitionState>>> {
-    return this.#load<PartitionState>(partitionKeyPrefix, ids);
-  }
-
-  loadSensors(ids: readonly string[]): Promise<Map<string, Loaded<SensorState<S>>>> {
-    return this.#load<SensorState<S>>(sensorKeyPrefix, ids);
+  async load(request: StateRequest): Promise<LoadedState<S>> {
+    const partitions = new Map<string, Loaded<PartitionState>>();
+    const sensors = new Map<string, Loaded<SensorState<S>>>();
+    for (const id of request.partitionIds) partitions.set(id, { value: undefined, version: 0 });
+    for (const id of request.sensorIds) sensors.set(id, { value: undefined, version: 0 });
+    const keys = [
+      ...request.partitionIds.map((id) => partitionKeyPrefix + id),
+      ...request.sensorIds.map((id) => sensorKeyPrefix + id),
+    ];
+    const nowSeconds = Math.floor(this.#options.now() / 1000);
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += MAX_BATCH_GET)
+      chunks.push(keys.slice(i, i + MAX_BATCH_GET));
+    await inParallel(chunks, PARALLEL_REQUESTS, async (chunk) => {
+      for (const item of await this.#batchGet(chunk)) {
+        const key = item[PK]?.S ?? "";
+        const version = Number(item.version?.N ?? 0);
+        const expired = Number(item[TTL]?.N ?? Number.POSITIVE_INFINITY) <= nowSeconds;
+        // An expired item may still be there (TTL deletes lazily): treat it as absent, but keep
+        // its version so the next write's condition matches what is really stored.
+        const value = expired ? undefined : (JSON.parse(item.state?.S ?? "null") ?? undefined);
+        if (key.startsWith(sensorKeyPrefix)) {
+          sensors.set(key.slice(sensorKeyPrefix.length), { value, version });
+        } else {
+          partitions.set(key.slice(partitionKeyPrefix.length), { value, version });
+        }
+      }
+    });
+    return { partitions, sensors };
   }
 
   async findSensorsDue(partitionId: string, streamTime: number): Promise<string[]> {
@@ -106,57 +133,51 @@ export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
         this.#put(partitionKeyPrefix + w.value.partitionId, w, nowMs, {}),
       ),
     ];
-    // In order: partitions come last, so no partition item runs ahead of its sensors.
+    // Partitions come last, in the last chunk, written only once every sensor chunk has landed:
+    // a partition's applied offset must never run ahead of its sensors' (see `applyRecords`).
+    const chunks: TransactWriteItem[][] = [];
     for (let i = 0; i < actions.length; i += MAX_TRANSACT_WRITE) {
-      const chunk = actions.slice(i, i + MAX_TRANSACT_WRITE);
-      await this.#call((c) => c.send(new TransactWriteItemsCommand({ TransactItems: chunk })));
+      chunks.push(actions.slice(i, i + MAX_TRANSACT_WRITE));
     }
+    const last = chunks.pop();
+    await inParallel(chunks, PARALLEL_REQUESTS, (chunk) => this.#transactWrite(chunk));
+    if (last !== undefined) await this.#transactWrite(last);
   }
 
-  async #load<T>(prefix: string, ids: readonly string[]): Promise<Map<string, Loaded<T>>> {
-    const out = new Map<string, Loaded<T>>();
-    for (const id of ids) out.set(id, { value: undefined, version: 0 });
-    const nowSeconds = Math.floor(this.#options.now() / 1000);
-    for (let i = 0; i < ids.length; i += MAX_BATCH_GET) {
-      let keys: Record<string, AttributeValue>[] = ids
-        .slice(i, i + MAX_BATCH_GET)
-        .map((id) => ({ [PK]: { S: prefix + id } }));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        const { Responses, UnprocessedKeys } = await this.#call((c) =>
-          c.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.#options.tableName]: {
-                  Keys: keys,
-                  ConsistentRead: true,
-                  ProjectionExpression: "#pk, #state, #version, #ttl",
-                  ExpressionAttributeNames: {
-                    "#pk": PK,
-                    "#state": "state",
-                    "#version": "version",
-                    "#ttl": TTL,
-                  },
+  async #transactWrite(items: TransactWriteItem[]): Promise<void> {
+    await this.#call((c) => c.send(new TransactWriteItemsCommand({ TransactItems: items })));
+  }
+
+  /** One BatchGetItem of up to 100 keys, retrying the keys DynamoDB leaves unprocessed. */
+  async #batchGet(pks: string[]): Promise<Record<string, AttributeValue>[]> {
+    const table = this.#options.tableName;
+    const found: Record<string, AttributeValue>[] = [];
+    let keys: Record<string, AttributeValue>[] = pks.map((pk) => ({ [PK]: { S: pk } }));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const { Responses, UnprocessedKeys } = await this.#call((c) =>
+        c.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [table]: {
+                Keys: keys,
+                ConsistentRead: true,
+                ProjectionExpression: "#pk, #state, #version, #ttl",
+                ExpressionAttributeNames: {
+                  "#pk": PK,
+                  "#state": "state",
+                  "#version": "version",
+                  "#ttl": TTL,
                 },
               },
-            }),
-          ),
-        );
-        for (const item of Responses?.[this.#options.tableName] ?? []) {
-          const id = (item[PK]?.S ?? "").slice(prefix.length);
-          const version = Number(item.version?.N ?? 0);
-          const expired = Number(item[TTL]?.N ?? Number.POSITIVE_INFINITY) <= nowSeconds;
-          // An expired item may still be there (TTL deletes lazily): treat it as absent, but keep
-          // its version so the next write's condition matches what is really stored.
-          const value = expired
-            ? undefined
-            : ((JSON.parse(item.state?.S ?? "null") as T | null) ?? undefined);
-          out.set(id, { value, version });
-        }
-        keys = UnprocessedKeys?.[this.#options.tableName]?.Keys ?? [];
-      }
+            },
+          }),
+        ),
+      );
+      found.push(...(Responses?.[table] ?? []));
+      keys = UnprocessedKeys?.[table]?.Keys ?? [];
     }
-    return out;
+    return found;
   }
 
   #put<T>(
@@ -264,3 +285,16 @@ const RETRYABLE_ERRORS = new Set([
 
 const backoff = (attempt: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt) * Math.random()));
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+const inParallel = async <T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+) => {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+};

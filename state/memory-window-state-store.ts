@@ -2,7 +2,9 @@ import { nextCloseTime, type PartitionState, type SensorState } from "../core/wi
 import { StateConflictError } from "./errors.ts";
 import type {
   Loaded,
+  LoadedState,
   StateChanges,
+  StateRequest,
   VersionedWrite,
   WindowStateStore,
 } from "./window-state-store.ts";
@@ -27,12 +29,11 @@ export class MemoryWindowStateStore<S> implements WindowStateStore<S> {
     this.#closeTimeOf = closeTimeOf;
   }
 
-  async loadPartitions(ids: readonly string[]): Promise<Map<string, Loaded<PartitionState>>> {
-    return loadFrom(this.#partitions, ids);
-  }
-
-  async loadSensors(ids: readonly string[]): Promise<Map<string, Loaded<SensorState<S>>>> {
-    return loadFrom(this.#sensors, ids);
+  async load(request: StateRequest): Promise<LoadedState<S>> {
+    return {
+      partitions: loadFrom(this.#partitions, request.partitionIds),
+      sensors: loadFrom(this.#sensors, request.sensorIds),
+    };
   }
 
   async findSensorsDue(partitionId: string, streamTime: number): Promise<string[]> {

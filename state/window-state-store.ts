@@ -15,6 +15,16 @@ export interface VersionedWrite<T> {
   expectedVersion: number;
 }
 
+export interface StateRequest {
+  partitionIds: readonly string[];
+  sensorIds: readonly string[];
+}
+
+export interface LoadedState<S> {
+  partitions: Map<string, Loaded<PartitionState>>;
+  sensors: Map<string, Loaded<SensorState<S>>>;
+}
+
 export interface StateChanges<S> {
   sensors: VersionedWrite<SensorState<S>>[];
   partitions: VersionedWrite<PartitionState>[];
@@ -28,10 +38,11 @@ export interface StateChanges<S> {
  * is conditional on the version that was read (so two deliveries racing can't both apply).
  */
 export interface WindowStateStore<S> {
-  /** Strongly consistent reads of partition states. Every id gets an entry. */
-  loadPartitions(partitionIds: readonly string[]): Promise<Map<string, Loaded<PartitionState>>>;
-  /** Strongly consistent reads of sensor states. Every id gets an entry. */
-  loadSensors(sensorIds: readonly string[]): Promise<Map<string, Loaded<SensorState<S>>>>;
+  /**
+   * Strongly consistent reads of the partitions' and sensors' states, batched together (DynamoDB:
+   * one BatchGetItem per 100 items). Every requested id gets an entry.
+   */
+  load(request: StateRequest): Promise<LoadedState<S>>;
   /**
    * Sensors last seen in `partitionId` whose oldest open window closes at or before `streamTime`
    * (closing strategy "partition"). Found through an index, never a scan. May lag behind recent

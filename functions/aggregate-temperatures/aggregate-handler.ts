@@ -85,10 +85,10 @@ export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) 
     const sensorIds = unique(
       items.flatMap((i) => (i.decoded.ok ? [i.decoded.reading.sensor] : [])),
     );
-    const [loadedPartitions, loadedSensors] = await Promise.all([
-      store.loadPartitions(partitionIds),
-      store.loadSensors(sensorIds),
-    ]);
+    const { partitions: loadedPartitions, sensors: loadedSensors } = await store.load({
+      partitionIds,
+      sensorIds,
+    });
 
     const applied = applyRecords(
       rules,
@@ -168,8 +168,8 @@ const loadSensorsDue = async <S>(
     }
   }
   if (due.size === 0) return;
-  const more = await store.loadSensors([...due]);
-  for (const [id, l] of more) {
+  const more = await store.load({ partitionIds: [], sensorIds: [...due] });
+  for (const [id, l] of more.sensors) {
     loaded.set(id, l);
     if (l.value !== undefined) sensors.set(id, l.value);
   }

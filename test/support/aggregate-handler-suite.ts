@@ -92,8 +92,7 @@ const crashingStore = <S>(
 ): WindowStateStore<S> => {
   let armed = true;
   return {
-    loadPartitions: (ids) => inner.loadPartitions(ids),
-    loadSensors: (ids) => inner.loadSensors(ids),
+    load: (request) => inner.load(request),
     findSensorsDue: (p, t) => inner.findSensorsDue(p, t),
     async save(changes) {
       if (armed && when === "before-write") {
