@@ -1,8 +1,10 @@
 import type { Aggregation } from "./aggregation.ts";
 import type { DecodedRecord } from "./decode-reading.ts";
 import { partitionIdOf, type Reading, type RecordCoordinates } from "./reading.ts";
-import { isWindowClosed, type WindowSpec, windowCloseTime, windowStartFor } from "./window-spec.ts";
+import { type WindowSpec, windowCloseTime, windowStartFor } from "./window-spec.ts";
 import {
+  ClosedBy,
+  type ClosedByName,
   ClosingStrategy,
   type ClosingStrategyName,
   emptyPartitionState,
@@ -43,10 +45,7 @@ export interface LateReading {
   lateByMs: number;
 }
 
-/** How a window came to close. */
-export const ClosedBy = { streamTime: "stream-time", idle: "idle" } as const;
-export type ClosedByName = (typeof ClosedBy)[keyof typeof ClosedBy];
-
+/** A window as emitted. */
 export interface ClosedWindow<O> {
   sensor: string;
   start: number;
@@ -124,18 +123,11 @@ export const applyRecords = <S, O, I extends BatchItem>(
 
     const reading = item.decoded.reading;
     const partitionTimeBefore = partition.streamTime;
-    if (partition.streamTime === null || reading.eventTime > partition.streamTime) {
-      partition.streamTime = reading.eventTime;
-    }
+    partition.streamTime = maxTime(partition.streamTime, reading.eventTime);
 
     let sensor = out.sensors.get(reading.sensor);
     if (sensor === undefined) {
-      const loaded = sensors.get(reading.sensor) ?? emptySensorState<S>(reading.sensor, pid);
-      sensor = {
-        ...loaded,
-        appliedOffsets: { ...loaded.appliedOffsets },
-        windows: [...loaded.windows],
-      };
+      sensor = copySensor(sensors.get(reading.sensor) ?? emptySensorState<S>(reading.sensor, pid));
       out.sensors.set(reading.sensor, sensor);
     }
     // The partition's item may lag the sensor's after a crash between their writes: the sensor's
@@ -148,10 +140,13 @@ export const applyRecords = <S, O, I extends BatchItem>(
     sensor.partitionId = pid;
     sensor.lastReadingAt = now;
 
-    const streamTimeBefore = byPartition ? partitionTimeBefore : sensor.streamTime;
+    const streamTimeBefore = maxTime(
+      byPartition ? partitionTimeBefore : sensor.streamTime,
+      sensor.closedThrough,
+    );
     const start = windowStartFor(reading.eventTime, spec);
-    if (streamTimeBefore !== null && isWindowClosed(start, streamTimeBefore, spec)) {
-      const windowClosedAt = windowCloseTime(start, spec);
+    const windowClosedAt = windowCloseTime(start, spec);
+    if (streamTimeBefore !== null && streamTimeBefore >= windowClosedAt) {
       out.late.push({
         reading,
         windowStart: start,
@@ -164,9 +159,7 @@ export const applyRecords = <S, O, I extends BatchItem>(
     }
     foldIntoWindow(sensor.windows, start, reading, aggregation);
     out.aggregated++;
-    if (sensor.streamTime === null || reading.eventTime > sensor.streamTime) {
-      sensor.streamTime = reading.eventTime;
-    }
+    sensor.streamTime = maxTime(sensor.streamTime, reading.eventTime);
   }
   return out;
 };
@@ -189,48 +182,115 @@ const foldIntoWindow = <S>(
   }
 };
 
-export interface ClosedBatch<S, O> {
-  /** Sensors whose open windows changed. */
-  sensors: Map<string, SensorState<S>>;
-  /** Windows that closed, oldest first per sensor. */
-  closed: ClosedWindow<O>[];
-}
-
 /**
- * Closes every open window whose `end + grace` the governing stream time has reached: the sensor's
- * own (closing "key") or its partition's (closing "partition"). Pure.
+ * Closes every open window whose `end + grace` the governing stream time has reached (the
+ * sensor's own under closing "key", its partition's under "partition"), moving it to the sensor's
+ * `pending` windows. Pure. Returns only the sensors that changed.
  */
 export const closeWindows = <S, O>(
   rules: WindowRules<S, O>,
   sensors: Iterable<SensorState<S>>,
   partitions: ReadonlyMap<string, PartitionState>,
-): ClosedBatch<S, O> => {
-  const out: ClosedBatch<S, O> = { sensors: new Map(), closed: [] };
+): Map<string, SensorState<S>> => {
+  const changed = new Map<string, SensorState<S>>();
   for (const sensor of sensors) {
-    const streamTime =
+    const governing =
       rules.closing === ClosingStrategy.partition
         ? (partitions.get(sensor.partitionId)?.streamTime ?? null)
         : sensor.streamTime;
-    const keep = sensor.windows.findIndex((w) => !isWindowClosed(w.start, streamTime, rules.spec));
-    const closing = keep === -1 ? sensor.windows : sensor.windows.slice(0, keep);
-    if (closing.length === 0) continue;
-    for (const w of closing)
-      out.closed.push(closedWindow(rules, sensor.sensor, w, ClosedBy.streamTime));
-    out.sensors.set(sensor.sensor, { ...sensor, windows: sensor.windows.slice(closing.length) });
+    const closed = closeThrough(
+      rules,
+      sensor,
+      maxTime(governing, sensor.closedThrough),
+      ClosedBy.streamTime,
+    );
+    if (closed !== undefined) changed.set(sensor.sensor, closed);
   }
-  return out;
+  return changed;
 };
 
-/** The emitted form of one window. */
-export const closedWindow = <S, O>(
+/**
+ * Idle closing (opt-in): when a sensor has sent nothing for `idleTimeoutMs` of wall-clock time,
+ * closes its windows whose `end + grace` the wall clock has passed, and records that in
+ * `closedThrough` so that readings arriving later for them are late. Pure; returns undefined when
+ * nothing closes.
+ */
+export const closeIdleWindows = <S, O>(
   rules: WindowRules<S, O>,
-  sensor: string,
-  window: OpenWindow<S>,
+  sensor: SensorState<S>,
+  now: number,
+  idleTimeoutMs: number,
+): SensorState<S> | undefined => {
+  if (now - sensor.lastReadingAt < idleTimeoutMs) return undefined;
+  const closed = closeThrough(rules, sensor, now, ClosedBy.idle);
+  if (closed === undefined) return undefined;
+  const last = closed.pending.at(-1) as OpenWindow<S>;
+  return {
+    ...closed,
+    closedThrough: maxTime(closed.closedThrough, windowCloseTime(last.start, rules.spec)),
+  };
+};
+
+/**
+ * When the idle sweep should look at a sensor: once it has been quiet for the timeout and its
+ * oldest open window's `end + grace` has passed on the wall clock. Null when nothing is open.
+ */
+export const idleDueAt = <S, O>(
+  rules: WindowRules<S, O>,
+  sensor: SensorState<S>,
+  idleTimeoutMs: number,
+): number | null => {
+  const first = sensor.windows[0];
+  if (first === undefined) return null;
+  return Math.max(sensor.lastReadingAt + idleTimeoutMs, windowCloseTime(first.start, rules.spec));
+};
+
+/** Moves the windows closed at `time` to pending; undefined when none closes. */
+const closeThrough = <S, O>(
+  rules: WindowRules<S, O>,
+  sensor: SensorState<S>,
+  time: number | null,
   closedBy: ClosedByName,
-): ClosedWindow<O> => ({
-  sensor,
-  start: window.start,
-  end: window.start + rules.spec.sizeMs,
-  result: rules.aggregation.result(window.state),
-  closedBy,
+): SensorState<S> | undefined => {
+  if (time === null) return undefined;
+  let n = 0;
+  while (
+    n < sensor.windows.length &&
+    windowCloseTime((sensor.windows[n] as OpenWindow<S>).start, rules.spec) <= time
+  )
+    n++;
+  if (n === 0) return undefined;
+  return {
+    ...sensor,
+    windows: sensor.windows.slice(n),
+    pending: [...sensor.pending, ...sensor.windows.slice(0, n).map((w) => ({ ...w, closedBy }))],
+  };
+};
+
+/**
+ * The windows a sensor has pending, in emission form, and the sensor without them (to store once
+ * they are emitted). Pure.
+ */
+export const takePending = <S, O>(
+  rules: WindowRules<S, O>,
+  sensor: SensorState<S>,
+): { windows: ClosedWindow<O>[]; emptied: SensorState<S> } => ({
+  windows: sensor.pending.map((w) => ({
+    sensor: sensor.sensor,
+    start: w.start,
+    end: w.start + rules.spec.sizeMs,
+    result: rules.aggregation.result(w.state),
+    closedBy: w.closedBy,
+  })),
+  emptied: { ...sensor, pending: [] },
 });
+
+const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({
+  ...s,
+  appliedOffsets: { ...s.appliedOffsets },
+  windows: [...s.windows],
+  pending: [...s.pending],
+});
+
+const maxTime = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.max(a, b);

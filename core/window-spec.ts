@@ -19,12 +19,5 @@ export const windowStartFor = (eventTime: number, spec: WindowSpec): number =>
 export const windowCloseTime = (start: number, spec: WindowSpec): number =>
   start + spec.sizeMs + spec.graceMs;
 
-/** True when a window starting at `start` is closed once stream time is `streamTime`. */
-export const isWindowClosed = (
-  start: number,
-  streamTime: number | null,
-  spec: WindowSpec,
-): boolean => streamTime !== null && streamTime >= windowCloseTime(start, spec);
-
 /** The deterministic id of one sensor's window, carried in the output header `window-id`. */
 export const windowId = (sensor: string, start: number): string => `${sensor}:${start}`;

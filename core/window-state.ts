@@ -12,6 +12,15 @@ export interface OpenWindow<S> {
   state: S;
 }
 
+/** How a window came to close. */
+export const ClosedBy = { streamTime: "stream-time", idle: "idle" } as const;
+export type ClosedByName = (typeof ClosedBy)[keyof typeof ClosedBy];
+
+/** A window whose closing is decided and stored, but whose emission is not yet confirmed. */
+export interface PendingWindow<S> extends OpenWindow<S> {
+  closedBy: ClosedByName;
+}
+
 /** Everything kept for one sensor: bounded by the number of open windows, never by history. */
 export interface SensorState<S> {
   sensor: string;
@@ -24,6 +33,16 @@ export interface SensorState<S> {
   appliedOffsets: Record<string, number>;
   /** Open windows, oldest first. */
   windows: OpenWindow<S>[];
+  /**
+   * Closed windows not yet confirmed emitted, oldest first. Closing is stored before emitting, so
+   * a crash in between re-emits them (same window ids) instead of losing or changing them.
+   */
+  pending: PendingWindow<S>[];
+  /**
+   * Set when idle closing closed windows: every window whose `end + grace` is at or below it is
+   * closed, whatever stream time says, so a reading arriving later for it is late. Null otherwise.
+   */
+  closedThrough: number | null;
   /** The partition of the sensor's latest reading: whose stream time closes it under "partition". */
   partitionId: string;
   /** Wall-clock ms when the latest reading was processed (for expiry and idle closing). */
@@ -45,6 +64,8 @@ export const emptySensorState = <S>(sensor: string, partitionId: string): Sensor
   streamTime: null,
   appliedOffsets: {},
   windows: [],
+  pending: [],
+  closedThrough: null,
   partitionId,
   lastReadingAt: 0,
 });
@@ -55,11 +76,16 @@ export const emptyPartitionState = (partitionId: string): PartitionState => ({
   appliedOffset: -1,
 });
 
-/** The close time of a sensor's oldest open window, or null: what a due-window index sorts by. */
+/**
+ * When a sensor next needs closing work: 0 when it has pending windows (emit them now), else the
+ * close time of its oldest open window, or null when nothing is open. What a due-window index
+ * sorts by.
+ */
 export const nextCloseTime = <S>(
   state: SensorState<S>,
   closeTimeOf: (start: number) => number,
 ): number | null => {
+  if (state.pending.length > 0) return 0;
   const first = state.windows[0];
   return first === undefined ? null : closeTimeOf(first.start);
 };

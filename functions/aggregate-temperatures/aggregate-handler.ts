@@ -1,4 +1,3 @@
-import type { Aggregation } from "../../core/aggregation.ts";
 import { type DecodeOptions, decodeReading } from "../../core/decode-reading.ts";
 import {
   type AppliedBatch,
@@ -10,9 +9,10 @@ import {
 import { ClosingStrategy, type PartitionState, type SensorState } from "../../core/window-state.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Loaded, VersionedWrite, WindowStateStore } from "../../state/window-state-store.ts";
+import { emitPendingWindows, type StoredSensor } from "../emit-pending-windows.ts";
 import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../kafka-trigger-event.ts";
+import { deadLetterRecord, lateRecord } from "../output-records.ts";
 import type { RecordSink } from "../record-sink.ts";
-import { deadLetterRecord, lateRecord, windowRecord } from "./output-records.ts";
 
 export interface OutputTopics {
   windows: string;
@@ -51,18 +51,22 @@ interface DecodedItem extends BatchItem {
  *
  * One invocation: decode every record; read the state of each partition and sensor in the batch
  * (one batched read, never one per record); apply the records in offset order; close the windows
- * stream time has passed; produce closed windows, late readings and dead letters; then write the
- * changed state, each item conditional on the version read.
+ * stream time has passed; produce late readings and dead letters; write the new state, each item
+ * conditional on the version read, with the closed windows stored as pending; produce the pending
+ * windows; mark them emitted.
  *
- * Output is produced *before* state is written. A crash in between replays the batch from the old
- * state, which deterministically yields the same windows with the same `window-id` (the one
- * duplicate a consumer may see); a crash after the write replays into the offset guard and emits
- * nothing. The reverse order would lose output. Any error propagates, so the trigger retries the
- * whole batch (https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html).
+ * What a crash at each point does to the retry (the trigger retries the whole batch on any error,
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html):
+ * - before the state write: the batch is applied again from the old state, deterministically:
+ *   same windows; late readings and dead letters may repeat (they carry their coordinates);
+ * - after the state write, before the produce: the offset guard skips every record; the pending
+ *   windows are produced from state;
+ * - after the produce, before the mark: the same, so the windows go out again with the same
+ *   `window-id`: the one duplicate a consumer may see;
+ * - after the mark: nothing is produced again.
  */
 export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) => {
   const { rules, store, sink, topics, logger } = deps;
-  const aggregation = rules.aggregation as Aggregation<unknown, O>;
 
   return async (event: KafkaTriggerEvent): Promise<BatchSummary> => {
     const items: DecodedItem[] = [];
@@ -102,14 +106,11 @@ export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) 
     if (rules.closing === ClosingStrategy.partition) {
       await loadSensorsDue(store, applied, sensors, loadedSensors);
     }
-    const { closed, sensors: afterClose } = closeWindows(
-      rules,
-      sensors.values(),
-      applied.partitions,
-    );
+    const closed = closeWindows(rules, sensors.values(), applied.partitions);
 
+    // Late readings and dead letters first: they are final the moment they are decided, and a
+    // replay after the state write skips their records, so they must be out before it.
     await sink.send([
-      { topic: topics.windows, records: closed.map((w) => windowRecord(w, aggregation)) },
       { topic: topics.late, records: applied.late.map(lateRecord) },
       {
         topic: topics.deadLetters,
@@ -120,16 +121,34 @@ export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) 
     ]);
 
     const changedSensors = new Map(applied.sensors);
-    for (const [id, s] of afterClose) changedSensors.set(id, s);
+    for (const [id, s] of closed) changedSensors.set(id, s);
+    const sensorWrites = writesFor(changedSensors, loadedSensors);
     await store.save({
-      sensors: writesFor(changedSensors, loadedSensors),
+      sensors: sensorWrites,
       partitions: writesFor(changedPartitions(applied, loadedPartitions), loadedPartitions),
     });
+
+    // Then the windows whose closing is now stored, including any left pending by a crashed
+    // earlier delivery of this batch.
+    const stored = new Map<string, StoredSensor<S>>();
+    for (const [id, l] of loadedSensors) {
+      if (l.value !== undefined) stored.set(id, { value: l.value, version: l.version });
+    }
+    for (const w of sensorWrites) {
+      stored.set(w.value.sensor, { value: w.value, version: w.expectedVersion + 1 });
+    }
+    const windowsClosed = await emitPendingWindows(
+      rules,
+      store,
+      sink,
+      topics.windows,
+      stored.values(),
+    );
 
     const summary: BatchSummary = {
       records: items.length,
       aggregated: applied.aggregated,
-      windowsClosed: closed.length,
+      windowsClosed,
       late: applied.late.length,
       deadLetters: applied.deadLetters.length,
       duplicates: applied.duplicates,

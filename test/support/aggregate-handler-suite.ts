@@ -11,8 +11,8 @@ import {
   type AggregateDependencies,
   createAggregateHandler,
 } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
-import { WINDOW_ID_HEADER } from "../../functions/aggregate-temperatures/output-records.ts";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { MemoryRecordSink, type RecordSink } from "../../functions/record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import type { WindowStateStore } from "../../state/window-state-store.ts";
@@ -77,33 +77,38 @@ const at = (
     readingRecord({ sensor, ts, value: 10 + i, offset: firstOffset + i, partition }),
   );
 
-/** A sink that fails its next `failures` sends, as a broker that is away would. */
-const flakySink = (inner: RecordSink, failures: number): RecordSink => ({
-  async send(batches) {
-    if (failures-- > 0) throw new Error("broker unavailable (injected)");
-    return inner.send(batches);
-  },
-});
-
-/** A store whose next save fails before writing, or after writing (the invocation then dies). */
-const crashingStore = <S>(
-  inner: WindowStateStore<S>,
-  when: "before-write" | "after-write",
-): WindowStateStore<S> => {
+/** A sink that fails the first send carrying records for `topic`, as a broker that went away. */
+const sinkFailingOnce = (inner: RecordSink, topic: string): RecordSink => {
   let armed = true;
+  return {
+    async send(batches) {
+      if (armed && batches.some((b) => b.topic === topic && b.records.length > 0)) {
+        armed = false;
+        throw new Error(`broker unavailable while producing to ${topic} (injected)`);
+      }
+      return inner.send(batches);
+    },
+  };
+};
+
+/**
+ * A store whose `nth` save (1: the batch's state write, 2: the mark of emitted windows) crashes
+ * before writing or after writing.
+ */
+const storeCrashingOnSave = <S>(
+  inner: WindowStateStore<S>,
+  nth: 1 | 2,
+  when: "before" | "after",
+): WindowStateStore<S> => {
+  let saves = 0;
   return {
     load: (request) => inner.load(request),
     findSensorsDue: (p, t) => inner.findSensorsDue(p, t),
     async save(changes) {
-      if (armed && when === "before-write") {
-        armed = false;
-        throw new Error("crash before the state write (injected)");
-      }
+      const crashes = ++saves === nth;
+      if (crashes && when === "before") throw new Error(`crash before save ${nth} (injected)`);
       await inner.save(changes);
-      if (armed) {
-        armed = false;
-        throw new Error("crash after the state write (injected)");
-      }
+      if (crashes) throw new Error(`crash after save ${nth} (injected)`);
     },
   };
 };
@@ -264,36 +269,59 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
       });
     });
 
-    describe("crashes", () => {
+    describe("crashes, then the retried batch", () => {
       const records = at("S", [1_000, 2_000, 11_000, 12_000, 25_000]);
       const expected = [
         { sensor: "S", start: 0, end: 10_000, count: 2, min: 10, max: 11, mean: 10.5 },
         { sensor: "S", start: 10_000, end: 20_000, count: 2, min: 12, max: 13, mean: 12.5 },
       ];
+      const windowIds = (sink: MemoryRecordSink) =>
+        sink.records(TOPICS.windows).map((r) => r.headers?.[WINDOW_ID_HEADER]);
 
-      it("before producing: the retry yields the right windows, once", async () => {
-        const store = await newStore(rulesWith());
-        const sink = new MemoryRecordSink();
-        await expect(aggregateWith(store, flakySink(sink, 1))(mskEvent(records))).rejects.toThrow(
-          /injected/,
-        );
-        expect(sink.records(TOPICS.windows)).toHaveLength(0);
-        await aggregateWith(store, sink)(mskEvent(records));
-        expect(emittedWindows(sink)).toEqual(expected);
-      });
+      type Store = WindowStateStore<TemperatureState>;
+      const asIs = <T>(x: T) => x;
+      it.each([
+        [
+          "before the state write",
+          (s: Store) => storeCrashingOnSave(s, 1, "before"),
+          asIs<RecordSink>,
+        ],
+        [
+          "after the state write, before producing the windows",
+          asIs<Store>,
+          (k: RecordSink) => sinkFailingOnce(k, TOPICS.windows),
+        ],
+        [
+          "after marking the windows emitted (the offset commit is lost)",
+          (s: Store) => storeCrashingOnSave(s, 2, "after"),
+          asIs<RecordSink>,
+        ],
+      ])(
+        "crash %s: exact aggregates, each window once",
+        async (_point, crashingStore, crashingSink) => {
+          const store = await newStore(rulesWith());
+          const sink = new MemoryRecordSink();
+          await expect(
+            aggregateWith(crashingStore(store), crashingSink(sink))(mskEvent(records)),
+          ).rejects.toThrow(/injected/);
+          await aggregateWith(store, sink)(mskEvent(records));
+          expect(emittedWindows(sink)).toEqual(expected);
+          expect(windowIds(sink)).toEqual(["S:0", "S:10000"]);
+        },
+      );
 
-      it("after producing, before the state write: the retry re-emits the same windows with the same ids (the one allowed duplicate)", async () => {
+      it("crash after producing the windows, before marking them: the same windows again, same ids (the one allowed duplicate)", async () => {
         const store = await newStore(rulesWith());
         const sink = new MemoryRecordSink();
         await expect(
-          aggregateWith(crashingStore(store, "before-write"), sink)(mskEvent(records)),
+          aggregateWith(storeCrashingOnSave(store, 2, "before"), sink)(mskEvent(records)),
         ).rejects.toThrow(/injected/);
         await aggregateWith(store, sink)(mskEvent(records));
-        const ids = sink.records(TOPICS.windows).map((r) => r.headers?.[WINDOW_ID_HEADER]);
-        expect(ids).toEqual(["S:0", "S:10000", "S:0", "S:10000"]);
+        expect(windowIds(sink)).toEqual(["S:0", "S:10000", "S:0", "S:10000"]);
         expect(new Set(sink.values(TOPICS.windows).map((v) => JSON.stringify(v))).size).toBe(2);
-        // And the state is right: the next window holds 25 s from the first
-        // delivery (value 14) and 26 s (value 10), each once.
+        // A third delivery emits nothing, and the state is exact: the next window holds 25 s from
+        // the first delivery (value 14) and 26 s (value 10), each once.
+        await aggregateWith(store, sink)(mskEvent(records));
         await aggregateWith(store, sink)(mskEvent(at("S", [26_000, 40_000], 5)));
         expect(emittedWindows(sink).at(-1)).toEqual({
           sensor: "S",
@@ -304,16 +332,7 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
           max: 14,
           mean: 12,
         });
-      });
-
-      it("after the state write (the offset commit is lost): the retry emits nothing", async () => {
-        const store = await newStore(rulesWith());
-        const sink = new MemoryRecordSink();
-        await expect(
-          aggregateWith(crashingStore(store, "after-write"), sink)(mskEvent(records)),
-        ).rejects.toThrow(/injected/);
-        await aggregateWith(store, sink)(mskEvent(records));
-        expect(emittedWindows(sink)).toEqual(expected);
+        expect(windowIds(sink)).toHaveLength(5);
       });
     });
 

@@ -8,6 +8,7 @@ import {
   type BatchItem,
   type ClosedWindow,
   closeWindows,
+  takePending,
   type WindowRules,
 } from "../../core/window-engine.ts";
 import { windowStartFor } from "../../core/window-spec.ts";
@@ -53,9 +54,11 @@ const runBatches = <S, O>(rules: WindowRules<S, O>, batches: KafkaTriggerRecord[
     const applied = applyRecords(rules, items, partitions, sensors, 0);
     for (const [id, p] of applied.partitions) partitions.set(id, p);
     for (const [id, s] of applied.sensors) sensors.set(id, s);
-    const result = closeWindows(rules, sensors.values(), partitions);
-    for (const [id, s] of result.sensors) sensors.set(id, s);
-    closed.push(...result.closed);
+    for (const [id, s] of closeWindows(rules, sensors.values(), partitions)) {
+      const { windows, emptied } = takePending(rules, s);
+      closed.push(...windows);
+      sensors.set(id, emptied);
+    }
     late.push(...applied.late);
   }
   return { closed, late, sensors };

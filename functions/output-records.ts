@@ -1,10 +1,10 @@
-import type { Aggregation } from "../../core/aggregation.ts";
-import type { BadRecordReasonCode } from "../../core/decode-reading.ts";
-import type { RecordCoordinates } from "../../core/reading.ts";
-import type { ClosedWindow, LateReading } from "../../core/window-engine.ts";
-import { windowId } from "../../core/window-spec.ts";
-import type { KafkaTriggerRecord } from "../kafka-trigger-event.ts";
-import type { OutputRecord } from "../record-sink.ts";
+import type { Aggregation } from "../core/aggregation.ts";
+import type { BadRecordReasonCode } from "../core/decode-reading.ts";
+import type { RecordCoordinates } from "../core/reading.ts";
+import type { ClosedWindow, LateReading } from "../core/window-engine.ts";
+import { windowId } from "../core/window-spec.ts";
+import type { KafkaTriggerRecord } from "./kafka-trigger-event.ts";
+import type { OutputRecord } from "./record-sink.ts";
 
 /** Header carrying `<sensor>:<start>`, so a consumer can drop the one duplicate a crash can cause. */
 export const WINDOW_ID_HEADER = "window-id";
