@@ -13,9 +13,11 @@ import {
  * | item                         | `pk`                         | attributes                                     |
  * |------------------------------|------------------------------|------------------------------------------------|
  * | a sensor's state             | `sensor#<sensor id>`         | `state` (JSON of SensorState: stream time,     |
- * |                              |                              | applied offsets, open windows), `version`,     |
- * |                              |                              | `expiresAt`, and under closing "partition":    |
- * |                              |                              | `dueScope` + `dueAt` (the due-window index)    |
+ * |                              |                              | applied offsets, open and pending windows,     |
+ * |                              |                              | idle watermark), `version`, `expiresAt`; and   |
+ * |                              |                              | the index keys `dueScope` + `dueAt` (closing   |
+ * |                              |                              | "partition"), `idleShard` + `idleAt` (idle     |
+ * |                              |                              | closing on)                                    |
  * | a partition's state          | `partition#<topic>-<n>`      | `state` (JSON of PartitionState: stream time,  |
  * |                              |                              | applied offset), `version`, `expiresAt`        |
  *
@@ -27,7 +29,11 @@ import {
  *   the sensor's oldest open window, keys only) finds the sensors a partition's stream time closes
  *   without a scan. It is sparse: only sensors with an open window under closing "partition" have
  *   the attributes.
- * - Emitted windows are not kept at all: closing a window removes it from its sensor's item.
+ * - The GSI `idle-windows` (partition key `idleShard` = `idle-<0..7>` by a hash of the sensor id,
+ *   sort key `idleAt` = when the idle sweep should look at the sensor, keys only) finds idle
+ *   sensors without a scan; sharded so no single index partition takes every sensor. Sparse: only
+ *   sensors with an open or pending window while idle closing is on.
+ * - Closed windows stay in their sensor's item (`pending`) only until they are emitted.
  *
  * Item size stays bounded by the number of open windows of one sensor (about (size + grace) / size
  * + 1), never by the number of sensors, far below DynamoDB's 400 KB.
@@ -36,6 +42,7 @@ export const StateTableDesign = {
   partitionKey: "pk",
   ttlAttribute: "expiresAt",
   dueIndex: { name: "due-windows", partitionKey: "dueScope", sortKey: "dueAt" },
+  idleIndex: { name: "idle-windows", partitionKey: "idleShard", sortKey: "idleAt", shards: 8 },
   sensorKeyPrefix: "sensor#",
   partitionKeyPrefix: "partition#",
 } as const;
@@ -49,7 +56,7 @@ export const ensureStateTable = async (
   client: DynamoDBClient,
   tableName: string,
 ): Promise<void> => {
-  const { partitionKey, ttlAttribute, dueIndex } = StateTableDesign;
+  const { partitionKey, ttlAttribute, dueIndex, idleIndex } = StateTableDesign;
   try {
     await client.send(
       new CreateTableCommand({
@@ -60,6 +67,8 @@ export const ensureStateTable = async (
           { AttributeName: partitionKey, AttributeType: "S" },
           { AttributeName: dueIndex.partitionKey, AttributeType: "S" },
           { AttributeName: dueIndex.sortKey, AttributeType: "N" },
+          { AttributeName: idleIndex.partitionKey, AttributeType: "S" },
+          { AttributeName: idleIndex.sortKey, AttributeType: "N" },
         ],
         GlobalSecondaryIndexes: [
           {
@@ -67,6 +76,14 @@ export const ensureStateTable = async (
             KeySchema: [
               { AttributeName: dueIndex.partitionKey, KeyType: "HASH" },
               { AttributeName: dueIndex.sortKey, KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "KEYS_ONLY" },
+          },
+          {
+            IndexName: idleIndex.name,
+            KeySchema: [
+              { AttributeName: idleIndex.partitionKey, KeyType: "HASH" },
+              { AttributeName: idleIndex.sortKey, KeyType: "RANGE" },
             ],
             Projection: { ProjectionType: "KEYS_ONLY" },
           },

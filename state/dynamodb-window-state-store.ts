@@ -8,7 +8,8 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { nextCloseTime, type PartitionState, type SensorState } from "../core/window-state.ts";
+import type { SensorIndexes } from "../core/sensor-indexes.ts";
+import type { PartitionState, SensorState } from "../core/window-state.ts";
 import { StateTableDesign } from "./dynamodb-state-table.ts";
 import { StateConflictError, StateStoreUnavailableError } from "./errors.ts";
 import type {
@@ -20,15 +21,13 @@ import type {
   WindowStateStore,
 } from "./window-state-store.ts";
 
-export interface DynamoWindowStateStoreOptions {
+export interface DynamoWindowStateStoreOptions<S> {
   client: DynamoDBClient;
   tableName: string;
   /** How long a quiet sensor's state is kept (TTL), ms. */
   retentionMs: number;
-  /** Maintain the due-window index (needed by closing strategy "partition" only). */
-  indexDueWindows: boolean;
-  /** A window's close time (`end + grace`) from its start. */
-  closeTimeOf: (start: number) => number;
+  /** The sensor indexes to maintain (see `sensorIndexesFor`); none by default. */
+  indexes?: SensorIndexes<S>;
   /** Wall clock, ms. */
   now?: () => number;
 }
@@ -44,6 +43,7 @@ const {
   partitionKey: PK,
   ttlAttribute: TTL,
   dueIndex,
+  idleIndex,
   sensorKeyPrefix,
   partitionKeyPrefix,
 } = StateTableDesign;
@@ -58,10 +58,10 @@ const {
  * guard repairs any partial write on retry.
  */
 export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
-  readonly #options: Required<DynamoWindowStateStoreOptions>;
+  readonly #options: Required<DynamoWindowStateStoreOptions<S>>;
 
-  constructor(options: DynamoWindowStateStoreOptions) {
-    this.#options = { now: Date.now, ...options };
+  constructor(options: DynamoWindowStateStoreOptions<S>) {
+    this.#options = { now: Date.now, indexes: {}, ...options };
   }
 
   async load(request: StateRequest): Promise<LoadedState<S>> {
@@ -96,6 +96,25 @@ export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
   }
 
   async findSensorsDue(partitionId: string, streamTime: number): Promise<string[]> {
+    if (this.#options.indexes.dueAt === undefined) return [];
+    return this.#querySensors(dueIndex, partitionId, streamTime);
+  }
+
+  async findSensorsIdle(now: number): Promise<string[]> {
+    if (this.#options.indexes.idleAt === undefined) return [];
+    const shards = Array.from({ length: idleIndex.shards }, (_, n) => `idle-${n}`);
+    const found = await Promise.all(
+      shards.map((shard) => this.#querySensors(idleIndex, shard, now)),
+    );
+    return found.flat();
+  }
+
+  /** Sensors in one index partition whose sort key is at or below `upTo`, every page. */
+  async #querySensors(
+    index: { name: string; partitionKey: string; sortKey: string },
+    scope: string,
+    upTo: number,
+  ): Promise<string[]> {
     const sensors: string[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -103,13 +122,10 @@ export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
         c.send(
           new QueryCommand({
             TableName: this.#options.tableName,
-            IndexName: dueIndex.name,
-            KeyConditionExpression: "#scope = :scope AND #due <= :time",
-            ExpressionAttributeNames: { "#scope": dueIndex.partitionKey, "#due": dueIndex.sortKey },
-            ExpressionAttributeValues: {
-              ":scope": { S: partitionId },
-              ":time": { N: String(streamTime) },
-            },
+            IndexName: index.name,
+            KeyConditionExpression: "#scope = :scope AND #at <= :upTo",
+            ExpressionAttributeNames: { "#scope": index.partitionKey, "#at": index.sortKey },
+            ExpressionAttributeValues: { ":scope": { S: scope }, ":upTo": { N: String(upTo) } },
             ExclusiveStartKey: startKey,
           }),
         ),
@@ -127,7 +143,7 @@ export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
     const nowMs = this.#options.now();
     const actions: TransactWriteItem[] = [
       ...changes.sensors.map((w) =>
-        this.#put(sensorKeyPrefix + w.value.sensor, w, nowMs, this.#dueAttributes(w.value)),
+        this.#put(sensorKeyPrefix + w.value.sensor, w, nowMs, this.#indexAttributes(w.value)),
       ),
       ...changes.partitions.map((w) =>
         this.#put(partitionKeyPrefix + w.value.partitionId, w, nowMs, {}),
@@ -211,15 +227,23 @@ export class DynamoWindowStateStore<S> implements WindowStateStore<S> {
     };
   }
 
-  #dueAttributes(sensor: SensorState<S>): Record<string, AttributeValue> {
-    if (!this.#options.indexDueWindows) return {};
-    const dueAt = nextCloseTime(sensor, this.#options.closeTimeOf);
-    return dueAt === null
-      ? {}
-      : {
-          [dueIndex.partitionKey]: { S: sensor.partitionId },
-          [dueIndex.sortKey]: { N: String(dueAt) },
-        };
+  /** The index attributes of a sensor item; absent attributes keep it out of a (sparse) index. */
+  #indexAttributes(sensor: SensorState<S>): Record<string, AttributeValue> {
+    const { dueAt, idleAt } = this.#options.indexes;
+    const attributes: Record<string, AttributeValue> = {};
+    const due = dueAt?.(sensor) ?? null;
+    if (due !== null) {
+      attributes[dueIndex.partitionKey] = { S: sensor.partitionId };
+      attributes[dueIndex.sortKey] = { N: String(due) };
+    }
+    const idle = idleAt?.(sensor) ?? null;
+    if (idle !== null) {
+      attributes[idleIndex.partitionKey] = {
+        S: `idle-${shardOf(sensor.sensor, idleIndex.shards)}`,
+      };
+      attributes[idleIndex.sortKey] = { N: String(idle) };
+    }
+    return attributes;
   }
 
   /** Runs one DynamoDB call, translating its failures into this area's errors. */
@@ -297,4 +321,11 @@ const inParallel = async <T>(
     while (next < items.length) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+};
+
+/** A stable shard number for a sensor id (FNV-1a), spreading the idle index over partitions. */
+const shardOf = (id: string, shards: number): number => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % shards;
 };

@@ -1,4 +1,5 @@
-import { nextCloseTime, type PartitionState, type SensorState } from "../core/window-state.ts";
+import type { SensorIndexes } from "../core/sensor-indexes.ts";
+import type { PartitionState, SensorState } from "../core/window-state.ts";
 import { StateConflictError } from "./errors.ts";
 import type {
   Loaded,
@@ -22,11 +23,11 @@ interface Versioned<T> {
 export class MemoryWindowStateStore<S> implements WindowStateStore<S> {
   readonly #sensors = new Map<string, Versioned<SensorState<S>>>();
   readonly #partitions = new Map<string, Versioned<PartitionState>>();
-  readonly #closeTimeOf: (start: number) => number;
+  readonly #indexes: SensorIndexes<S>;
 
-  /** @param closeTimeOf a window's close time from its start (`end + grace`), for `findSensorsDue`. */
-  constructor(closeTimeOf: (start: number) => number) {
-    this.#closeTimeOf = closeTimeOf;
+  /** @param indexes what `findSensorsDue` and `findSensorsIdle` look at (see `sensorIndexesFor`). */
+  constructor(indexes: SensorIndexes<S> = {}) {
+    this.#indexes = indexes;
   }
 
   async load(request: StateRequest): Promise<LoadedState<S>> {
@@ -37,14 +38,28 @@ export class MemoryWindowStateStore<S> implements WindowStateStore<S> {
   }
 
   async findSensorsDue(partitionId: string, streamTime: number): Promise<string[]> {
-    const due: string[] = [];
-    for (const { value } of this.#sensors.values()) {
-      const closesAt = nextCloseTime(value, this.#closeTimeOf);
-      if (value.partitionId === partitionId && closesAt !== null && closesAt <= streamTime) {
-        due.push(value.sensor);
-      }
-    }
-    return due;
+    const dueAt = this.#indexes.dueAt;
+    if (dueAt === undefined) return [];
+    return this.#sensorsWhere((s) => {
+      const at = dueAt(s);
+      return s.partitionId === partitionId && at !== null && at <= streamTime;
+    });
+  }
+
+  async findSensorsIdle(now: number): Promise<string[]> {
+    const idleAt = this.#indexes.idleAt;
+    if (idleAt === undefined) return [];
+    return this.#sensorsWhere((s) => {
+      const at = idleAt(s);
+      return at !== null && at <= now;
+    });
+  }
+
+  // A scan, which is fine in memory: the DynamoDB store answers the same questions with indexes.
+  #sensorsWhere(test: (s: SensorState<S>) => boolean): string[] {
+    return [...this.#sensors.values()]
+      .filter(({ value }) => test(value))
+      .map(({ value }) => value.sensor);
   }
 
   async save(changes: StateChanges<S>): Promise<void> {

@@ -50,6 +50,11 @@ export interface WindowStateStore<S> {
    */
   findSensorsDue(partitionId: string, streamTime: number): Promise<string[]>;
   /**
+   * Sensors whose idle time (`SensorIndexes.idleAt`) is at or before `now` (idle closing). Found
+   * through an index, never a scan; may lag behind recent writes, so callers re-read.
+   */
+  findSensorsIdle(now: number): Promise<string[]>;
+  /**
    * Writes sensors first, then partitions (a partition's offset never runs ahead of its
    * sensors'). Throws a `StateConflictError` (retryable) when any expected version no longer holds;
    * writes made before the conflict stay, and the replay guard makes the retry repair them.

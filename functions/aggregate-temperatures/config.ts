@@ -42,6 +42,11 @@ export interface AggregateConfig {
   dynamodbEndpoint: string | undefined;
   /** `KAFKA_BROKERS`: where output goes; unset = the event's `bootstrapServers`. */
   outputBrokers: string[] | undefined;
+  /**
+   * `IDLE_TIMEOUT_MS`: close the windows of a sensor quiet for this long (wall clock), through the
+   * `sweep-idle-windows` function. Unset or 0 = off (Quix's behaviour: such windows never close).
+   */
+  idleTimeoutMs: number | undefined;
 }
 
 /** Reads and validates the configuration once, at cold start. Throws `ConfigError` naming the variable. */
@@ -70,5 +75,7 @@ export const readAggregateConfig = (env: Env = process.env): AggregateConfig => 
     }),
     dynamodbEndpoint: optionalSetting(env, "DYNAMODB_ENDPOINT"),
     outputBrokers: brokers?.split(",").map((b) => b.trim()),
+    idleTimeoutMs:
+      integerSetting(env, "IDLE_TIMEOUT_MS", 0, { min: 0, max: 7 * DAY_MS }) || undefined,
   };
 };

@@ -1,14 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
-import { TimestampSource } from "../../core/decode-reading.ts";
+import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import {
   type TemperatureState,
   type TemperatureSummary,
   temperatureAggregation,
 } from "../../core/temperature-aggregation.ts";
 import type { WindowRules } from "../../core/window-engine.ts";
-import { windowCloseTime } from "../../core/window-spec.ts";
-import { ClosingStrategy } from "../../core/window-state.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
@@ -26,21 +24,31 @@ export const temperatureRules = (config: AggregateConfig): TemperatureRules => (
   aggregation: temperatureAggregation,
 });
 
+// One in-memory store per table name and process, so that functions the harness runs side by side
+// (aggregate-temperatures and sweep-idle-windows) share state as they would through DynamoDB.
+const memoryStores = new Map<string, MemoryWindowStateStore<TemperatureState>>();
+
 /** The configured state store. The DynamoDB client is built here, once per cold start. */
 export const stateStoreFor = (
   config: AggregateConfig,
   rules: TemperatureRules,
 ): WindowStateStore<TemperatureState> => {
-  const closeTimeOf = (start: number) => windowCloseTime(start, rules.spec);
-  if (config.stateStore === StateStoreKind.memory) return new MemoryWindowStateStore(closeTimeOf);
+  const indexes = sensorIndexesFor(rules, config.idleTimeoutMs);
+  if (config.stateStore === StateStoreKind.memory) {
+    let store = memoryStores.get(config.stateTable);
+    if (store === undefined) {
+      store = new MemoryWindowStateStore(indexes);
+      memoryStores.set(config.stateTable, store);
+    }
+    return store;
+  }
   return new DynamoWindowStateStore({
     client: new DynamoDBClient(
       config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint },
     ),
     tableName: config.stateTable,
     retentionMs: config.stateRetentionMs,
-    indexDueWindows: config.closingStrategy === ClosingStrategy.partition,
-    closeTimeOf,
+    indexes,
   });
 };
 
@@ -48,16 +56,19 @@ export const stateStoreFor = (
  * A connected producer for the output topics, built on first use (the brokers may come from the
  * first event's `bootstrapServers`) and kept for the container's life, as Lambda reuses it.
  */
-export const lazyKafkaSink = (brokersFromConfig: string[] | undefined, logger: Logger) => {
+export const lazyKafkaSink = (
+  brokersFromConfig: string[] | undefined,
+  clientId: string,
+  logger: Logger,
+) => {
   let sink: Promise<RecordSink> | undefined;
-  return (bootstrapServers: string): Promise<RecordSink> => {
+  return (bootstrapServers: string | undefined): Promise<RecordSink> => {
     sink ??= (async () => {
-      const brokers = brokersFromConfig ?? bootstrapServers.split(",");
-      const kafka = new Kafka({
-        clientId: "aggregate-temperatures",
-        brokers,
-        logLevel: logLevel.ERROR,
-      });
+      const brokers = brokersFromConfig ?? bootstrapServers?.split(",");
+      if (brokers === undefined) {
+        throw new Error("no Kafka brokers to produce to: set KAFKA_BROKERS (e.g. localhost:19092)");
+      }
+      const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.ERROR });
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
       logger.info("output producer connected", { brokers });
@@ -79,7 +90,7 @@ export const dependenciesFrom = (
   return {
     rules,
     decode: {
-      timestampSource: config.timestampSource ?? TimestampSource.payload,
+      timestampSource: config.timestampSource,
       maxEventTimeSkewMs: config.maxEventTimeSkewMs,
     },
     topics: {

@@ -15,7 +15,7 @@ const FUNCTION_NAME = "aggregate-temperatures";
 const logger = createLogger({ fields: { function: FUNCTION_NAME } });
 const config = readAggregateConfig();
 const base = dependenciesFrom(config, logger);
-const sinkFor = lazyKafkaSink(config.outputBrokers, logger);
+const sinkFor = lazyKafkaSink(config.outputBrokers, FUNCTION_NAME, logger);
 
 /**
  * `aggregate-temperatures`: Kafka batches of sensor readings in, closed 10 s windows out.

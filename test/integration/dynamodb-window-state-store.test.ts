@@ -9,6 +9,7 @@ import {
   rulesWith,
 } from "../support/aggregate-handler-suite.ts";
 import { countingDynamoClient, dynamoStoreFor } from "../support/dynamodb-state.ts";
+import { describeIdleClosing } from "../support/idle-closing-suite.ts";
 import { mskEvent, readingRecord } from "../support/trigger-events.ts";
 import { seedScenario, toRecords } from "../support/window-fixtures.ts";
 
@@ -101,3 +102,7 @@ describe("DynamoDB store errors", () => {
     expect(emittedWindows(sink).map((w) => [w.start, w.count])).toEqual([[0, 2]]);
   });
 });
+
+describeIdleClosing("DynamoDB Local", (rules, idleTimeoutMs) =>
+  dynamoStoreFor(rules, countingDynamoClient().client, idleTimeoutMs),
+);

@@ -104,6 +104,7 @@ const storeCrashingOnSave = <S>(
   return {
     load: (request) => inner.load(request),
     findSensorsDue: (p, t) => inner.findSensorsDue(p, t),
+    findSensorsIdle: (now) => inner.findSensorsIdle(now),
     async save(changes) {
       const crashes = ++saves === nth;
       if (crashes && when === "before") throw new Error(`crash before save ${nth} (injected)`);

@@ -1,6 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { windowCloseTime } from "../../core/window-spec.ts";
-import { ClosingStrategy } from "../../core/window-state.ts";
+import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { ensureStateTable } from "../../state/dynamodb-state-table.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
@@ -43,11 +42,11 @@ export const freshStateTable = async (client: DynamoDBClient): Promise<string> =
 export const dynamoStoreFor = async (
   rules: TemperatureRules,
   client = countingDynamoClient().client,
+  idleTimeoutMs?: number,
 ) =>
   new DynamoWindowStateStore<Parameters<TemperatureRules["aggregation"]["add"]>[0]>({
     client,
     tableName: await freshStateTable(client),
     retentionMs: 86_400_000,
-    indexDueWindows: rules.closing === ClosingStrategy.partition,
-    closeTimeOf: (start) => windowCloseTime(start, rules.spec),
+    indexes: sensorIndexesFor(rules, idleTimeoutMs),
   });

@@ -18,6 +18,7 @@ describe("aggregate-temperatures configuration", () => {
       stateRetentionMs: 86_400_000,
       dynamodbEndpoint: undefined,
       outputBrokers: undefined,
+      idleTimeoutMs: undefined,
     });
   });
 

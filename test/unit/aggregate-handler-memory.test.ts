@@ -1,8 +1,8 @@
-import { windowCloseTime } from "../../core/window-spec.ts";
+import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { describeAggregateHandler } from "../support/aggregate-handler-suite.ts";
 
 describeAggregateHandler(
   "in-memory",
-  async (rules) => new MemoryWindowStateStore((start) => windowCloseTime(start, rules.spec)),
+  async (rules) => new MemoryWindowStateStore(sensorIndexesFor(rules, undefined)),
 );

@@ -1,0 +1,46 @@
+import type { ScheduledEvent } from "aws-lambda";
+import type { TemperatureState, TemperatureSummary } from "../../core/temperature-aggregation.ts";
+import { ConfigError } from "../../lib/errors.ts";
+import { addMetrics } from "../../lib/function-metrics.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { readAggregateConfig } from "../aggregate-temperatures/config.ts";
+import {
+  lazyKafkaSink,
+  stateStoreFor,
+  temperatureRules,
+} from "../aggregate-temperatures/dependencies.ts";
+import { createSweepHandler, type SweepSummary } from "./sweep-handler.ts";
+
+/*
+ * The Lambda entry point, run on a schedule. It reads the same configuration as
+ * aggregate-temperatures (same window rules, same state table, same output topic) and needs
+ * IDLE_TIMEOUT_MS and KAFKA_BROKERS: a scheduled event carries no bootstrap servers.
+ */
+const FUNCTION_NAME = "sweep-idle-windows";
+const logger = createLogger({ fields: { function: FUNCTION_NAME } });
+const config = readAggregateConfig();
+if (config.idleTimeoutMs === undefined) {
+  throw new ConfigError(
+    "sweep-idle-windows needs IDLE_TIMEOUT_MS > 0 (e.g. 30000); unset, idle closing is off",
+  );
+}
+const idleTimeoutMs = config.idleTimeoutMs;
+const rules = temperatureRules(config);
+const store = stateStoreFor(config, rules);
+const sinkFor = lazyKafkaSink(config.outputBrokers, FUNCTION_NAME, logger);
+
+/** `sweep-idle-windows`: closes and emits the windows of sensors that went quiet. */
+export const handler = async (_event?: ScheduledEvent): Promise<SweepSummary> => {
+  const sweep = createSweepHandler<TemperatureState, TemperatureSummary>({
+    rules,
+    store,
+    sink: await sinkFor(undefined),
+    windowsTopic: config.outputTopic,
+    idleTimeoutMs,
+    logger,
+    now: Date.now,
+  });
+  const summary = await sweep();
+  addMetrics(FUNCTION_NAME, { ...summary });
+  return summary;
+};
