@@ -46,7 +46,12 @@ const bothReadBeforeAnyWrite = <S>(inner: WindowStateStore<S>): WindowStateStore
 /** A wall clock the test moves by hand. */
 const fakeClock = (start: number) => {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 };
 
 interface WindowOut {
