@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import {
+  type Consumer,
+  type IHeaders,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  type Producer,
+} from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
+import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
+import { kafkaRecordSink } from "../../functions/record-sink.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
+import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
+import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
+
+/**
+ * aggregate-temperatures against a real broker: readings produced like the seed producer, consumed
+ * back, turned into Kafka-trigger events exactly as Lambda builds them, aggregated, and the closed
+ * windows read back from the output topic.
+ */
+const kafka = new Kafka({
+  clientId: "aggregate-e2e-test",
+  brokers: readStackEndpoints().kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const topics = {
+  raw: `raw-temperature-${run}`,
+  windows: `agg-temperature-${run}`,
+  late: `agg-temperature-late-${run}`,
+  deadLetters: `raw-temperature-dlq-${run}`,
+};
+
+let producer: Producer;
+const consumers: Consumer[] = [];
+
+beforeAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topics.raw, numPartitions: 3 },
+      { topic: topics.windows, numPartitions: 1 },
+      { topic: topics.late, numPartitions: 1 },
+      { topic: topics.deadLetters, numPartitions: 1 },
+    ],
+  });
+  await admin.disconnect();
+  producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await Promise.all(consumers.map((c) => c.disconnect()));
+  await producer?.disconnect();
+});
+
+interface Consumed {
+  partition: number;
+  message: KafkaMessage;
+}
+
+/** Reads `count` messages of `topic` from the beginning, with a fresh group. */
+const consume = async (topic: string, count: number, timeoutMs = 30_000): Promise<Consumed[]> => {
+  const consumer = kafka.consumer({ groupId: `e2e-${topic}-${randomUUID()}` });
+  consumers.push(consumer);
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received: Consumed[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `only ${received.length} of ${count} messages on ${topic} after ${timeoutMs} ms`,
+          ),
+        ),
+      timeoutMs,
+    );
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        received.push({ partition, message });
+        if (received.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.stop();
+  return received;
+};
+
+/** Java serializes header bytes as signed values, and Lambda passes them on so. */
+const signedBytes = (value: Buffer | string | undefined): number[] =>
+  [...Buffer.from(value ?? "")].map((b) => (b > 127 ? b - 256 : b));
+
+const toTriggerRecord = (topic: string, { partition, message }: Consumed): KafkaTriggerRecord => ({
+  topic,
+  partition,
+  offset: Number(message.offset),
+  timestamp: Number(message.timestamp),
+  timestampType: "CREATE_TIME",
+  ...(message.key === null ? {} : { key: message.key.toString("base64") }),
+  ...(message.value === null ? {} : { value: message.value.toString("base64") }),
+  headers: Object.entries(message.headers ?? ({} as IHeaders)).map(([name, value]) => ({
+    [name]: signedBytes(value as Buffer | undefined),
+  })),
+});
+
+/** Batches of up to `size` records of one partition each, in offset order, as MSK events. */
+const eventsFrom = (topic: string, consumed: Consumed[], size: number): KafkaTriggerEvent[] => {
+  const byPartition = new Map<number, Consumed[]>();
+  for (const c of consumed)
+    byPartition.set(c.partition, [...(byPartition.get(c.partition) ?? []), c]);
+  const events: KafkaTriggerEvent[] = [];
+  for (const [partition, list] of byPartition) {
+    list.sort((a, b) => Number(a.message.offset) - Number(b.message.offset));
+    for (let i = 0; i < list.length; i += size) {
+      events.push({
+        eventSource: "aws:kafka",
+        eventSourceArn:
+          "arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1",
+        bootstrapServers: readStackEndpoints().kafkaBrokers.join(","),
+        records: {
+          [`${topic}-${partition}`]: list.slice(i, i + size).map((c) => toTriggerRecord(topic, c)),
+        },
+      });
+    }
+  }
+  return events;
+};
+
+describe("aggregate-temperatures on the real broker", () => {
+  it("turns produced readings into exactly the closed windows brute force predicts, once each", {
+    timeout: 120_000,
+  }, async () => {
+    const readings = seedScenario({ count: 3_000, sensors: 5, seed: 21, outOfOrder: 0.05 });
+    const malformed = [
+      "not json",
+      JSON.stringify({ ts: "yesterday", value: 1 }),
+      JSON.stringify({ value: 2 }),
+    ];
+    // The seed producer's format: naive local ISO time with microseconds, JSON encoded twice.
+    const seedTs = (ms: number) => new Date(ms).toISOString().replace("Z", "000");
+    await producer.send({
+      topic: topics.raw,
+      acks: -1,
+      messages: [
+        ...readings.map((r, i) => ({
+          key: r.sensor,
+          value:
+            i % 2 === 0
+              ? JSON.stringify(JSON.stringify({ ts: seedTs(r.ts), value: r.value }))
+              : JSON.stringify({ ts: r.ts, value: r.value }),
+          headers: { uuid: randomUUID() },
+        })),
+        ...malformed.map((value) => ({ key: "Sensor1", value })),
+      ],
+    });
+
+    const consumed = await consume(topics.raw, readings.length + malformed.length);
+    const sink = kafkaRecordSink(producer);
+    const rules = rulesWith();
+    const aggregate = aggregateWith(
+      new MemoryWindowStateStore(sensorIndexesFor(rules, undefined)),
+      sink,
+      rules,
+      {
+        topics: { windows: topics.windows, late: topics.late, deadLetters: topics.deadLetters },
+      },
+    );
+    let deadLetters = 0;
+    for (const event of eventsFrom(topics.raw, consumed, 250))
+      deadLetters += (await aggregate(event)).deadLetters;
+    expect(deadLetters).toBe(malformed.length);
+
+    // Each sensor's readings sit in one partition in produce order, so brute force over the
+    // produced sequence is what the stream means.
+    const expected = bruteForceWindows(readings);
+
+    const windows = await consume(topics.windows, expected.length);
+    const emitted = windows.map(({ message }) => {
+      const value = JSON.parse(message.value?.toString() ?? "{}");
+      expect(message.key?.toString()).toBe(value.sensor);
+      expect(message.headers?.[WINDOW_ID_HEADER]?.toString()).toBe(
+        `${value.sensor}:${value.start}`,
+      );
+      return { sensor: value.sensor, start: value.start, end: value.end, ...value.temperature };
+    });
+    emitted.sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
+    expect(emitted).toEqual(expected);
+    const dlq = await consume(topics.deadLetters, malformed.length);
+    expect(dlq.map((d) => JSON.parse(d.message.value?.toString() ?? "{}").reason).sort()).toEqual([
+      "bad-ts",
+      "missing-ts",
+      "not-json",
+    ]);
+  });
+});
