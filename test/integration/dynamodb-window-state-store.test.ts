@@ -1,6 +1,8 @@
 import { TransactionConflictException } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
+import { emptySensorState } from "../../core/window-state.ts";
 import { MemoryRecordSink } from "../../functions/record-sink.ts";
+import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import { StateConflictError } from "../../state/errors.ts";
 import {
   aggregateWith,
@@ -8,7 +10,11 @@ import {
   emittedWindows,
   rulesWith,
 } from "../support/aggregate-handler-suite.ts";
-import { countingDynamoClient, dynamoStoreFor } from "../support/dynamodb-state.ts";
+import {
+  countingDynamoClient,
+  dynamoStoreFor,
+  freshStateTable,
+} from "../support/dynamodb-state.ts";
 import { describeIdleClosing } from "../support/idle-closing-suite.ts";
 import { mskEvent, readingRecord } from "../support/trigger-events.ts";
 import { seedScenario, toRecords } from "../support/window-fixtures.ts";
@@ -68,6 +74,37 @@ describe("DynamoDB store costs", () => {
     // 5,000 sensors and 1 partition per batch: 51 BatchGetItem, 51 TransactWriteItems for the new
     // state and 50 to mark the closed windows emitted: per 100 items, never per record.
     expect(Math.max(...requestsPerBatch)).toBe(152);
+  });
+});
+
+describe("DynamoDB store expiry", () => {
+  it("treats an item past its TTL as absent even before DynamoDB deletes it, and can write over it", async () => {
+    const client = countingDynamoClient().client;
+    const table = await freshStateTable(client);
+    let now = Date.UTC(2024, 4, 1);
+    const store = new DynamoWindowStateStore<unknown>({
+      client,
+      tableName: table,
+      retentionMs: 60_000,
+      now: () => now,
+    });
+    const sensor = { ...emptySensorState("S", "raw-temperature-0"), streamTime: 5 };
+    await store.save({ sensors: [{ value: sensor, expectedVersion: 0 }], partitions: [] });
+    expect((await store.load({ partitionIds: [], sensorIds: ["S"] })).sensors.get("S")).toEqual({
+      value: sensor,
+      version: 1,
+    });
+    now += 60_000;
+    const expired = (await store.load({ partitionIds: [], sensorIds: ["S"] })).sensors.get("S");
+    expect(expired).toEqual({ value: undefined, version: 1 });
+    await store.save({
+      sensors: [{ value: { ...sensor, streamTime: 9 }, expectedVersion: 1 }],
+      partitions: [],
+    });
+    expect(
+      (await store.load({ partitionIds: [], sensorIds: ["S"] })).sensors.get("S")?.value
+        ?.streamTime,
+    ).toBe(9);
   });
 });
 

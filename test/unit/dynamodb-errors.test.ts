@@ -1,0 +1,68 @@
+import {
+  ProvisionedThroughputExceededException,
+  ResourceNotFoundException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from "@aws-sdk/client-dynamodb";
+import { describe, expect, it } from "vitest";
+import { translateError } from "../../state/dynamodb-window-state-store.ts";
+import { StateConflictError, StateStoreUnavailableError } from "../../state/errors.ts";
+
+const meta = { $metadata: {} };
+
+describe("DynamoDB errors become errors that say whether a retry helps", () => {
+  it.each([
+    [
+      "a failed version condition",
+      new TransactionCanceledException({
+        ...meta,
+        message: "cancelled",
+        CancellationReasons: [{ Code: "None" }, { Code: "ConditionalCheckFailed" }],
+      }),
+      StateConflictError,
+      true,
+      "changed underneath this batch (ConditionalCheckFailed)",
+    ],
+    [
+      "a transaction conflict inside a cancellation",
+      new TransactionCanceledException({
+        ...meta,
+        message: "cancelled",
+        CancellationReasons: [{ Code: "TransactionConflict" }],
+      }),
+      StateConflictError,
+      true,
+      "TransactionConflict",
+    ],
+    [
+      "TransactionConflictException",
+      new TransactionConflictException({ ...meta, message: "ongoing" }),
+      StateConflictError,
+      true,
+      "another transaction",
+    ],
+    [
+      "throttling",
+      new ProvisionedThroughputExceededException({ ...meta, message: "slow down" }),
+      StateStoreUnavailableError,
+      true,
+      "ProvisionedThroughputExceededException",
+    ],
+    [
+      "a missing table",
+      new ResourceNotFoundException({
+        ...meta,
+        message: "Cannot do operations on a non-existent table",
+      }),
+      StateStoreUnavailableError,
+      false,
+      "create the table: STATE_TABLE=windows",
+    ],
+  ])("%s", (_name, error, type, retryable, message) => {
+    const translated = translateError(error, "windows");
+    expect(translated).toBeInstanceOf(type);
+    expect((translated as StateConflictError).retryable).toBe(retryable);
+    expect(translated.message).toContain(message);
+    expect(translated.cause).toBe(error);
+  });
+});
