@@ -35,10 +35,14 @@ export type DecodedRecord =
  *
  * Key: base64 UTF-8 sensor id. Value: base64 JSON `{"ts", "value"}`, or the seed producer's
  * double-encoded form, a JSON string holding that JSON.
+ *
+ * @param sensorIds optional cache of decoded keys (base64 → sensor id): a batch holds few distinct
+ *   sensors, so decoding each key once per batch instead of once per record is a measurable saving.
  */
 export const decodeReading = (
   record: KafkaTriggerRecord,
   options: DecodeOptions,
+  sensorIds?: Map<string, string>,
 ): DecodedRecord => {
   if (record.key === undefined || record.key === null || record.key === "") {
     return bad("missingKey", "the record has no key; the key must be the sensor id");
@@ -46,7 +50,11 @@ export const decodeReading = (
   if (record.value === undefined || record.value === null) {
     return bad("missingValue", "the record has no value (a tombstone?); expected {ts, value}");
   }
-  const sensor = Buffer.from(record.key, "base64").toString("utf8");
+  let sensor = sensorIds?.get(record.key);
+  if (sensor === undefined) {
+    sensor = Buffer.from(record.key, "base64").toString("utf8");
+    sensorIds?.set(record.key, sensor);
+  }
   if (sensor.trim() === "")
     return bad("missingKey", "the key is empty; the key must be the sensor id");
 
@@ -90,12 +98,7 @@ export const decodeReading = (
       sensor,
       eventTime,
       value,
-      source: {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        timestamp: record.timestamp,
-      },
+      source: record,
     },
   };
 };

@@ -103,8 +103,14 @@ export const applyRecords = <S, O, I extends BatchItem>(
     aggregated: 0,
   };
 
+  let pid = "";
+  let pidOf: { topic: string; partition: number } | undefined;
   for (const item of items) {
-    const pid = partitionIdOf(item.source);
+    // Records come grouped by partition: build the id once per group, not once per record.
+    if (pidOf?.partition !== item.source.partition || pidOf.topic !== item.source.topic) {
+      pidOf = item.source;
+      pid = partitionIdOf(pidOf);
+    }
     const offset = item.source.offset;
     let partition = out.partitions.get(pid);
     if (partition === undefined) {

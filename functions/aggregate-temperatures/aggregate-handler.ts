@@ -1,4 +1,5 @@
 import { type DecodeOptions, decodeReading } from "../../core/decode-reading.ts";
+import { partitionIdOf } from "../../core/reading.ts";
 import {
   type AppliedBatch,
   applyRecords,
@@ -70,28 +71,23 @@ export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) 
 
   return async (event: KafkaTriggerEvent): Promise<BatchSummary> => {
     const items: DecodedItem[] = [];
+    const partitionIds = new Set<string>();
+    const sensorIds = new Set<string>();
+    const decodedKeys = new Map<string, string>();
     for (const records of Object.values(event.records)) {
+      const first = records[0];
+      if (first !== undefined) partitionIds.add(partitionIdOf(first));
       for (const record of records) {
-        items.push({
-          record,
-          source: {
-            topic: record.topic,
-            partition: record.partition,
-            offset: record.offset,
-            timestamp: record.timestamp,
-          },
-          decoded: decodeReading(record, deps.decode),
-        });
+        // A trigger record carries its own coordinates: it is the `source` as it is.
+        const decoded = decodeReading(record, deps.decode, decodedKeys);
+        if (decoded.ok) sensorIds.add(decoded.reading.sensor);
+        items.push({ record, source: record, decoded });
       }
     }
 
-    const partitionIds = unique(items.map((i) => `${i.source.topic}-${i.source.partition}`));
-    const sensorIds = unique(
-      items.flatMap((i) => (i.decoded.ok ? [i.decoded.reading.sensor] : [])),
-    );
     const { partitions: loadedPartitions, sensors: loadedSensors } = await store.load({
-      partitionIds,
-      sensorIds,
+      partitionIds: [...partitionIds],
+      sensorIds: [...sensorIds],
     });
 
     const applied = applyRecords(
@@ -155,8 +151,8 @@ export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) 
     };
     logger.info("batch processed", {
       ...summary,
-      partitions: partitionIds,
-      sensors: sensorIds.length,
+      partitions: [...partitionIds],
+      sensors: sensorIds.size,
     });
     for (const { decoded, source } of applied.deadLetters) {
       logger.warn("record dead-lettered", {
@@ -216,5 +212,3 @@ const valuesOf = <T>(loaded: Map<string, Loaded<T>>): Map<string, T> => {
   for (const [id, l] of loaded) if (l.value !== undefined) out.set(id, l.value);
   return out;
 };
-
-const unique = (ids: string[]): string[] => [...new Set(ids)];
