@@ -1,0 +1,181 @@
+import { ConfigError } from "../lib/errors.ts";
+
+/**
+ * How a function is triggered by Kafka, declared once per function (`functions/<name>/trigger.ts`)
+ * and read by both the local harness and the deployment template, so the two can't drift.
+ * Names and ranges are those of Lambda's event source mapping:
+ * https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-parameters.html
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-esm-parameters.html
+ */
+export interface TriggerDeclaration {
+  /** Exactly one topic per mapping. */
+  topic: string;
+  /** Records per batch, 1..10 000. Default 100. */
+  batchSize: number;
+  /** How long to gather a batch, 0..300 s. Default 0.5 s (Kafka's). */
+  maximumBatchingWindowInSeconds: number;
+  /** Where a group with no committed offsets starts. Default TRIM_HORIZON. */
+  startingPosition: StartingPositionName;
+  /** With AT_TIMESTAMP: Unix seconds. */
+  startingPositionTimestamp?: number;
+  /** Default: `sensor-windows-<function name>` (AWS's default is the mapping's UUID). */
+  consumerGroupId: string;
+  /** EventBridge patterns on `value`, OR-ed, at most 5. */
+  filterCriteria: FilterPattern[];
+  /** Which event shape the handler receives. Default msk. */
+  eventFlavour: EventFlavourName;
+  /** Function timeout, 1..840 s (14 minutes, the Kafka trigger's maximum). Default 60. */
+  timeoutSeconds: number;
+  /** Provisioned-mode error controls; absent = on-demand mode (retry until success). */
+  errorControls?: ErrorControls;
+}
+
+export const StartingPosition = {
+  latest: "LATEST",
+  trimHorizon: "TRIM_HORIZON",
+  atTimestamp: "AT_TIMESTAMP",
+} as const;
+export type StartingPositionName = (typeof StartingPosition)[keyof typeof StartingPosition];
+
+export const EventFlavour = { msk: "msk", selfManaged: "self-managed" } as const;
+export type EventFlavourName = (typeof EventFlavour)[keyof typeof EventFlavour];
+
+/** An EventBridge-style pattern: `{ "value": { "field": [ ...matchers ] } }`. */
+export type FilterPattern = Record<string, unknown>;
+
+export interface ErrorControls {
+  /** -1 = infinite (capped at 10 with a failure destination), or 0..10 000. */
+  maximumRetryAttempts: number;
+  /** -1 = infinite, or 60..604 800 s. */
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  /** `["ReportBatchItemFailures"]` to honour partial batch responses. */
+  functionResponseTypes: "ReportBatchItemFailures"[];
+  /** A Kafka topic on the same cluster for records given up on. */
+  onFailureTopic?: string;
+}
+
+const defaults = {
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0.5,
+  startingPosition: StartingPosition.trimHorizon,
+  filterCriteria: [] as FilterPattern[],
+  eventFlavour: EventFlavour.msk,
+  timeoutSeconds: 60,
+} as const;
+
+export type TriggerInput = Partial<Omit<TriggerDeclaration, "errorControls">> & {
+  topic: string;
+  errorControls?: Partial<ErrorControls>;
+};
+
+/** The consumer group a function gets when none is declared: stable across restarts. */
+export const defaultConsumerGroupId = (functionName: string) => `sensor-windows-${functionName}`;
+
+/**
+ * Applies the documented defaults and validates every setting, failing with a message that names
+ * the setting, the allowed range and the value found.
+ */
+export const resolveTrigger = (functionName: string, input: TriggerInput): TriggerDeclaration => {
+  const t: TriggerDeclaration = {
+    ...defaults,
+    consumerGroupId: defaultConsumerGroupId(functionName),
+    ...stripUndefined(input),
+    topic: input.topic,
+    errorControls: input.errorControls && {
+      maximumRetryAttempts: -1,
+      maximumRecordAgeInSeconds: -1,
+      bisectBatchOnFunctionError: false,
+      functionResponseTypes: [],
+      ...stripUndefined(input.errorControls),
+    },
+  };
+  const where = `trigger of ${functionName}:`;
+  check(
+    /^[a-zA-Z0-9._-]{1,249}$/.test(t.topic),
+    `${where} Topic must be a Kafka topic name, got "${t.topic}"`,
+  );
+  checkRange(where, "BatchSize", t.batchSize, 1, 10_000, true);
+  checkRange(
+    where,
+    "MaximumBatchingWindowInSeconds",
+    t.maximumBatchingWindowInSeconds,
+    0,
+    300,
+    false,
+  );
+  checkRange(where, "Timeout", t.timeoutSeconds, 1, 840, true);
+  check(
+    Object.values(StartingPosition).includes(t.startingPosition),
+    `${where} StartingPosition must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP, got "${t.startingPosition}"`,
+  );
+  if (t.startingPosition === StartingPosition.atTimestamp) {
+    check(
+      Number.isInteger(t.startingPositionTimestamp) && (t.startingPositionTimestamp ?? -1) >= 0,
+      `${where} StartingPositionTimestamp (Unix seconds) is required with AT_TIMESTAMP, got ${t.startingPositionTimestamp}`,
+    );
+  }
+  check(
+    t.consumerGroupId.length > 0 && t.consumerGroupId.length <= 200,
+    `${where} ConsumerGroupId must be 1..200 characters, got "${t.consumerGroupId}"`,
+  );
+  check(
+    t.filterCriteria.length <= 5,
+    `${where} FilterCriteria allows at most 5 filters, got ${t.filterCriteria.length}`,
+  );
+  check(
+    Object.values(EventFlavour).includes(t.eventFlavour),
+    `${where} eventFlavour must be msk or self-managed, got "${t.eventFlavour}"`,
+  );
+  const e = t.errorControls;
+  if (e !== undefined) {
+    check(
+      e.maximumRetryAttempts === -1 ||
+        (Number.isInteger(e.maximumRetryAttempts) &&
+          e.maximumRetryAttempts >= 0 &&
+          e.maximumRetryAttempts <= 10_000),
+      `${where} MaximumRetryAttempts must be -1 or 0..10000, got ${e.maximumRetryAttempts}`,
+    );
+    check(
+      e.maximumRecordAgeInSeconds === -1 ||
+        (Number.isInteger(e.maximumRecordAgeInSeconds) &&
+          e.maximumRecordAgeInSeconds >= 60 &&
+          e.maximumRecordAgeInSeconds <= 604_800),
+      `${where} MaximumRecordAgeInSeconds must be -1 or 60..604800, got ${e.maximumRecordAgeInSeconds}`,
+    );
+    check(
+      e.functionResponseTypes.every((r) => r === "ReportBatchItemFailures"),
+      `${where} FunctionResponseTypes may only hold "ReportBatchItemFailures", got ${JSON.stringify(e.functionResponseTypes)}`,
+    );
+    if (e.onFailureTopic !== undefined) {
+      check(
+        /^[a-zA-Z0-9._-]{1,249}$/.test(e.onFailureTopic),
+        `${where} on-failure destination must be a Kafka topic name, got "${e.onFailureTopic}"`,
+      );
+    }
+  }
+  return t;
+};
+
+const checkRange = (
+  where: string,
+  name: string,
+  value: number,
+  min: number,
+  max: number,
+  integer: boolean,
+) =>
+  check(
+    typeof value === "number" &&
+      value >= min &&
+      value <= max &&
+      (!integer || Number.isInteger(value)),
+    `${where} ${name} must be ${integer ? "an integer " : ""}${min}..${max}, got ${value}`,
+  );
+
+const check = (ok: boolean, message: string) => {
+  if (!ok) throw new ConfigError(message);
+};
+
+const stripUndefined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

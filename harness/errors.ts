@@ -1,0 +1,23 @@
+import { SensorWindowsError } from "../lib/errors.ts";
+
+/** The handler did not answer within the function timeout. Retryable: the batch is retried. */
+export class FunctionTimeoutError extends SensorWindowsError {
+  constructor(functionName: string, timeoutSeconds: number) {
+    super(
+      `${functionName} timed out after ${timeoutSeconds} s (the function timeout); the batch will be retried`,
+      {
+        retryable: true,
+      },
+    );
+  }
+}
+
+/** A partial batch response named a record that was not in the batch: the whole batch fails. */
+export class InvalidBatchItemFailureError extends SensorWindowsError {
+  constructor(identifier: unknown) {
+    super(
+      `the handler reported a batch item failure that is not in the batch: ${JSON.stringify(identifier)}; Lambda fails the whole batch, so the harness does too`,
+      { retryable: true },
+    );
+  }
+}
