@@ -1,0 +1,223 @@
+import type { Admin, Kafka } from "kafkajs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Harness } from "../../harness/harness.ts";
+import { MAX_EVENT_BYTES } from "../../harness/trigger-event-builder.ts";
+import {
+  brokers,
+  committedOffsets,
+  createTopic,
+  eventually,
+  harnessFor,
+  messages,
+  produce,
+  recordingHandler,
+  testKafka,
+  uniqueName,
+} from "../support/harness-fixtures.ts";
+
+let kafka: Kafka;
+let admin: Admin;
+const running: Harness[] = [];
+const track = (h: Harness) => {
+  running.push(h);
+  return h;
+};
+
+beforeAll(async () => {
+  kafka = testKafka();
+  admin = kafka.admin();
+  await admin.connect();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((h) => h.stop()));
+});
+afterAll(async () => {
+  await admin.disconnect();
+});
+
+describe("the harness batches as Lambda's Kafka trigger does", () => {
+  it("never delivers more than BatchSize records in one event", async () => {
+    const topic = await createTopic(admin);
+    await produce(kafka, topic, messages(25));
+    const { handler, recorded } = recordingHandler();
+    track(await harnessFor(kafka, handler, { topic, batchSize: 10 }));
+    await eventually("25 records delivered", () => recorded.delivered() === 25);
+    const sizes = recorded.events.map((e) => Object.values(e.records).flat().length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+    expect(recorded.byPartition.get(0)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+  });
+
+  it("gathers records arriving within the batching window into one event", async () => {
+    const topic = await createTopic(admin);
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        batchSize: 100,
+        maximumBatchingWindowInSeconds: 3,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1_000)); // the group has joined
+    for (let i = 0; i < 3; i++) {
+      await produce(kafka, topic, messages(1, { from: i }));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await eventually("3 records delivered", () => recorded.delivered() === 3);
+    expect(recorded.events).toHaveLength(1);
+  });
+
+  it("closes a batch before the event would pass 6 MB", async () => {
+    const topic = await createTopic(admin);
+    // 14 records of ~700 KB each (base64 grows them by a third): about 13 MB in events.
+    for (let i = 0; i < 14; i += 2)
+      await produce(kafka, topic, messages(2, { from: i, size: 700_000 }));
+    const { handler, recorded } = recordingHandler();
+    track(await harnessFor(kafka, handler, { topic, batchSize: 100 }));
+    await eventually("14 records delivered", () => recorded.delivered() === 14, 30_000);
+    expect(recorded.events.length).toBeGreaterThanOrEqual(3);
+    for (const event of recorded.events)
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+  });
+
+  it("keeps each partition's records in offset order, with one batch in flight per partition", async () => {
+    const topic = await createTopic(admin, 3);
+    await produce(kafka, topic, messages(300));
+    const inFlight = new Map<number, number>();
+    let overlap = false;
+    const { handler, recorded } = recordingHandler(async (event) => {
+      const partitions = Object.values(event.records).map((r) => r[0]?.partition ?? -1);
+      for (const p of partitions) {
+        if ((inFlight.get(p) ?? 0) > 0) overlap = true;
+        inFlight.set(p, (inFlight.get(p) ?? 0) + 1);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      for (const p of partitions) inFlight.set(p, (inFlight.get(p) ?? 1) - 1);
+    });
+    track(await harnessFor(kafka, handler, { topic, batchSize: 20 }));
+    await eventually("300 records delivered", () => recorded.delivered() === 300);
+    expect(overlap).toBe(false);
+    expect(recorded.byPartition.size).toBe(3);
+    for (const list of recorded.byPartition.values())
+      expect(list).toEqual([...list].sort((a, b) => a - b));
+  });
+
+  it("delivers only records that pass the filters, and commits the offsets of the others with the batch", async () => {
+    const topic = await createTopic(admin);
+    await produce(kafka, topic, messages(40));
+    const groupId = uniqueName("group");
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        filterCriteria: [{ value: { value: [{ numeric: [">=", 30] }] } }, { value: { i: [0] } }],
+      }),
+    );
+    await eventually(
+      "the whole topic committed",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 40,
+    );
+    expect(recorded.byPartition.get(0)).toEqual([0, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
+  });
+});
+
+describe("the event the handler receives", () => {
+  it.each([
+    ["msk", "aws:kafka", true],
+    ["self-managed", "SelfManagedKafka", false],
+  ] as const)(
+    "has the %s shape: records grouped by topic-partition, base64, signed header bytes",
+    async (flavour, source, hasArn) => {
+      const topic = await createTopic(admin);
+      await produce(kafka, topic, [
+        {
+          key: "Sensor1",
+          value: '{"ts":1,"value":2}',
+          headers: { unit: "°C" },
+          timestamp: "1714564800000",
+        },
+        { key: null, value: null },
+      ]);
+      const { handler, recorded } = recordingHandler();
+      track(await harnessFor(kafka, handler, { topic, eventFlavour: flavour }));
+      await eventually(
+        "two records delivered",
+        () => recorded.events.flatMap((e) => Object.values(e.records).flat()).length === 2,
+      );
+      const [event] = recorded.events;
+      expect(event?.eventSource).toBe(source);
+      expect("eventSourceArn" in (event ?? {})).toBe(hasArn);
+      if (hasArn)
+        expect((event as { eventSourceArn: string }).eventSourceArn).toMatch(
+          /^arn:aws:kafka:[a-z0-9-]+:\d{12}:cluster\//,
+        );
+      expect(event?.bootstrapServers).toBe(brokers.join(","));
+      expect(Object.keys(event?.records ?? {})).toEqual([`${topic}-0`]);
+      const [first, tombstone] = event?.records[`${topic}-0`] ?? [];
+      expect(first).toEqual({
+        topic,
+        partition: 0,
+        offset: 0,
+        timestamp: 1714564800000,
+        timestampType: "CREATE_TIME",
+        key: Buffer.from("Sensor1").toString("base64"),
+        value: Buffer.from('{"ts":1,"value":2}').toString("base64"),
+        headers: [{ unit: [-62, -80, 67] }],
+      });
+      expect(tombstone).toEqual(expect.objectContaining({ offset: 1, headers: [] }));
+      expect(tombstone && ("key" in tombstone || "value" in tombstone)).toBe(false);
+    },
+  );
+});
+
+describe("starting position applies only to a group without commits", () => {
+  it("LATEST skips what was there before the group started", async () => {
+    const topic = await createTopic(admin);
+    await produce(kafka, topic, messages(5));
+    const { handler, recorded } = recordingHandler();
+    track(await harnessFor(kafka, handler, { topic, startingPosition: "LATEST" }));
+    await new Promise((r) => setTimeout(r, 1_500));
+    await produce(kafka, topic, messages(2, { from: 5 }));
+    await eventually("2 new records", () => recorded.delivered() === 2);
+    expect(recorded.byPartition.get(0)).toEqual([5, 6]);
+  });
+
+  it("AT_TIMESTAMP starts at the first record at or after the timestamp", async () => {
+    const topic = await createTopic(admin);
+    const t = 1_714_564_800_000;
+    await produce(
+      kafka,
+      topic,
+      messages(6).map((m, i) => ({ ...m, timestamp: String(t + i * 1000) })),
+    );
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        startingPosition: "AT_TIMESTAMP",
+        startingPositionTimestamp: t / 1000 + 3,
+      }),
+    );
+    await eventually("3 records", () => recorded.delivered() === 3);
+    expect(recorded.byPartition.get(0)).toEqual([3, 4, 5]);
+  });
+
+  it("TRIM_HORIZON is ignored once the group has committed: a restarted harness resumes from the last commit", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(10));
+    const first = recordingHandler();
+    const h = await harnessFor(kafka, first.handler, { topic, consumerGroupId: groupId });
+    await eventually("10 records", () => first.recorded.delivered() === 10);
+    await eventually(
+      "committed",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 10,
+    );
+    await h.stop();
+    await produce(kafka, topic, messages(3, { from: 10 }));
+    const second = recordingHandler();
+    track(await harnessFor(kafka, second.handler, { topic, consumerGroupId: groupId }));
+    await eventually("3 new records", () => second.recorded.delivered() === 3);
+    expect(second.recorded.byPartition.get(0)).toEqual([10, 11, 12]);
+  });
+});

@@ -1,0 +1,170 @@
+import { randomUUID } from "node:crypto";
+import {
+  type Admin,
+  type IHeaders,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  type Message,
+} from "kafkajs";
+import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
+import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
+import type { KafkaHandler } from "../../harness/event-source-mapping.ts";
+import { type Harness, startHarness } from "../../harness/harness.ts";
+import { silentLogger } from "../../lib/logger.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+
+export const brokers = readStackEndpoints().kafkaBrokers;
+export const testKafka = () =>
+  new Kafka({ clientId: "harness-test", brokers, logLevel: logLevel.NOTHING });
+
+/** A name no other test uses: for topics, consumer groups and tables. */
+export const uniqueName = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
+
+/** Creates a fresh topic and returns its name. */
+export const createTopic = async (admin: Admin, partitions = 1, prefix = "harness") => {
+  const topic = uniqueName(prefix);
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: partitions }],
+  });
+  return topic;
+};
+
+/** Produces messages to `topic` (acks from all replicas). */
+export const produce = async (kafka: Kafka, topic: string, messages: Message[]) => {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages });
+  await producer.disconnect();
+};
+
+/** `n` keyed readings-like messages; `partition` pins them, otherwise keys spread them. */
+export const messages = (
+  n: number,
+  options: { partition?: number; from?: number; size?: number } = {},
+): Message[] =>
+  Array.from({ length: n }, (_, i) => ({
+    key: `k${(options.from ?? 0) + i}`,
+    value: JSON.stringify({
+      i: (options.from ?? 0) + i,
+      value: ((options.from ?? 0) + i) % 100,
+      pad: "x".repeat(options.size ?? 0),
+    }),
+    ...(options.partition === undefined ? {} : { partition: options.partition }),
+  }));
+
+/** What a recording handler saw. */
+export interface Recorded {
+  events: KafkaTriggerEvent[];
+  /** `i` of each delivered record, per partition, in delivery order. */
+  byPartition: Map<number, number[]>;
+  delivered: () => number;
+}
+
+/** A handler that records its events, then does what `behaviour` says (succeed by default). */
+export const recordingHandler = (
+  behaviour?: (event: KafkaTriggerEvent, call: number) => Promise<unknown> | unknown,
+) => {
+  const recorded: Recorded = {
+    events: [],
+    byPartition: new Map(),
+    delivered: () => [...recorded.byPartition.values()].reduce((n, list) => n + list.length, 0),
+  };
+  let calls = 0;
+  const handler: KafkaHandler = async (event) => {
+    const call = calls++;
+    const result = behaviour === undefined ? undefined : await behaviour(event, call);
+    recorded.events.push(event);
+    for (const records of Object.values(event.records)) {
+      for (const r of records) {
+        const list = recorded.byPartition.get(r.partition) ?? [];
+        list.push(JSON.parse(Buffer.from(r.value ?? "", "base64").toString()).i);
+        recorded.byPartition.set(r.partition, list);
+      }
+    }
+    return result as never;
+  };
+  return { handler, recorded };
+};
+
+/** Starts a harness with one function on `topic`, fast retries, and a fresh group unless given. */
+export const harnessFor = async (
+  kafka: Kafka,
+  handler: KafkaHandler,
+  trigger: Omit<TriggerInput, "topic"> & { topic: string },
+): Promise<Harness> =>
+  startHarness({
+    functions: [
+      {
+        name: "test-function",
+        handler,
+        trigger: resolveTrigger("test-function", {
+          consumerGroupId: uniqueName("group"),
+          maximumBatchingWindowInSeconds: 0,
+          ...trigger,
+        }),
+      },
+    ],
+    kafka,
+    bootstrapServers: brokers,
+    logger: silentLogger,
+    retryBackoff: { initialMs: 50, maxMs: 200 },
+  });
+
+/** Polls until `predicate` holds, or fails after `timeoutMs` with `what`. */
+export const eventually = async (
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/** The group's committed offsets (next offset to read) per partition; -1 when none. */
+export const committedOffsets = async (
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> => {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+};
+
+/** Reads every message of `topic` from the beginning until `count` arrived. */
+export const readTopic = async (kafka: Kafka, topic: string, count: number, timeoutMs = 20_000) => {
+  const consumer = kafka.consumer({ groupId: uniqueName("reader") });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received: { partition: number; message: KafkaMessage }[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${received.length}/${count} messages on ${topic}`)),
+        timeoutMs,
+      );
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          received.push({ partition, message });
+          if (received.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+      if (count === 0) resolve();
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+};
+
+export const headerText = (headers: IHeaders | undefined, name: string) =>
+  headers?.[name]?.toString();
