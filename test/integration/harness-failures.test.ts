@@ -1,0 +1,241 @@
+import type { Admin, Kafka } from "kafkajs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
+import type { Harness } from "../../harness/harness.ts";
+import {
+  committedOffsets,
+  createTopic,
+  eventually,
+  harnessFor,
+  messages,
+  produce,
+  readTopic,
+  recordingHandler,
+  testKafka,
+  uniqueName,
+} from "../support/harness-fixtures.ts";
+
+let kafka: Kafka;
+let admin: Admin;
+const running: Harness[] = [];
+const track = (h: Harness) => {
+  running.push(h);
+  return h;
+};
+beforeAll(async () => {
+  kafka = testKafka();
+  admin = kafka.admin();
+  await admin.connect();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((h) => h.stop()));
+});
+afterAll(async () => {
+  await admin.disconnect();
+});
+
+const iOf = (event: KafkaTriggerEvent) =>
+  Object.values(event.records)
+    .flat()
+    .map((r) => JSON.parse(Buffer.from(r.value ?? "", "base64").toString()).i as number);
+const partitionsOf = (event: KafkaTriggerEvent) =>
+  Object.values(event.records)
+    .flat()
+    .map((r) => r.partition);
+
+describe("failures, on-demand mode (no error controls)", () => {
+  it("commits only after success, retries the failing batch, and holds only its partition", async () => {
+    const topic = await createTopic(admin, 2);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, [
+      ...messages(10, { partition: 0 }),
+      ...messages(10, { partition: 1, from: 10 }),
+    ]);
+    let failing = true;
+    const attemptsOnZero: number[] = [];
+    const { handler, recorded } = recordingHandler(async (event) => {
+      if (partitionsOf(event).includes(0)) {
+        attemptsOnZero.push(Date.now());
+        if (failing) throw new Error("partition 0 is down (injected)");
+      }
+    });
+    track(await harnessFor(kafka, handler, { topic, consumerGroupId: groupId }));
+    await eventually(
+      "partition 1 delivered and committed",
+      async () => (await committedOffsets(admin, groupId, topic)).get(1) === 10,
+    );
+    await eventually("partition 0 retried", () => attemptsOnZero.length >= 3);
+    expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(-1);
+    expect(recorded.byPartition.get(0)).toBeUndefined();
+    failing = false;
+    await eventually(
+      "partition 0 committed after success",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 10,
+    );
+    expect(recorded.byPartition.get(0)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  });
+
+  it("treats a handler that outlives the function timeout as failed, and retries", async () => {
+    const topic = await createTopic(admin);
+    await produce(kafka, topic, messages(3));
+    const { handler, recorded } = recordingHandler(async (_event, call) => {
+      if (call === 0) await new Promise((r) => setTimeout(r, 2_500));
+    });
+    track(await harnessFor(kafka, handler, { topic, timeoutSeconds: 1 }));
+    await eventually(
+      "delivered again after the timeout",
+      () => recorded.events.length >= 2,
+      15_000,
+    );
+    expect(iOf(recorded.events.at(-1) as KafkaTriggerEvent)).toEqual([0, 1, 2]);
+  });
+});
+
+describe("failures, provisioned-mode error controls", () => {
+  it("gives up after MaximumRetryAttempts and sends each record to the on-failure topic in AWS's shape, keyed like the original", async () => {
+    const topic = await createTopic(admin);
+    const failures = await createTopic(admin, 1, "on-failure");
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(3));
+    let calls = 0;
+    const { handler } = recordingHandler(async () => {
+      calls++;
+      throw new Error("always fails (injected)");
+    });
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        errorControls: { maximumRetryAttempts: 2, onFailureTopic: failures },
+      }),
+    );
+    await eventually(
+      "committed past the failed batch",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
+    );
+    expect(calls).toBe(3);
+    const sent = await readTopic(kafka, failures, 3);
+    expect(sent.map((s) => s.message.key?.toString())).toEqual(["k0", "k1", "k2"]);
+    const first = JSON.parse(sent[0]?.message.value?.toString() ?? "{}");
+    expect(first).toMatchObject({
+      requestContext: { condition: "RetriesExhausted", approximateInvokeCount: 3 },
+      version: "1.0",
+      KafkaBatchInfo: { recordsInfo: { [`${topic}-0`]: { firstRecordOffset: "0" } } },
+      payload: { topic, partition: 0, offset: 0, key: Buffer.from("k0").toString("base64") },
+    });
+  });
+
+  it("gives up on records older than MaximumRecordAgeInSeconds instead of invoking with them", async () => {
+    const topic = await createTopic(admin);
+    const failures = await createTopic(admin, 1, "on-failure");
+    const hourAgo = String(Date.now() - 3_600_000);
+    await produce(kafka, topic, [
+      ...messages(2).map((m) => ({ ...m, timestamp: hourAgo })),
+      ...messages(1, { from: 2 }),
+    ]);
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        errorControls: { maximumRecordAgeInSeconds: 60, onFailureTopic: failures },
+      }),
+    );
+    const sent = await readTopic(kafka, failures, 2);
+    expect(
+      sent.map((s) => JSON.parse(s.message.value?.toString() ?? "{}").requestContext.condition),
+    ).toEqual(["RecordAgeExceeded", "RecordAgeExceeded"]);
+    await eventually("the fresh record delivered", () => recorded.delivered() === 1);
+    expect(recorded.byPartition.get(0)).toEqual([2]);
+  });
+
+  it("bisects a failing batch to isolate a poison record", async () => {
+    const topic = await createTopic(admin);
+    const failures = await createTopic(admin, 1, "on-failure");
+    await produce(kafka, topic, messages(8));
+    const { handler, recorded } = recordingHandler(async (event) => {
+      if (iOf(event).includes(5)) throw new Error("record 5 is poison (injected)");
+    });
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        batchSize: 8,
+        errorControls: {
+          maximumRetryAttempts: 3,
+          bisectBatchOnFunctionError: true,
+          onFailureTopic: failures,
+        },
+      }),
+    );
+    const sent = await readTopic(kafka, failures, 1);
+    expect(JSON.parse(sent[0]?.message.value?.toString() ?? "{}").payload.offset).toBe(5);
+    await eventually("the 7 good records delivered", () => recorded.delivered() === 7);
+    expect(recorded.byPartition.get(0)).toEqual([0, 1, 2, 3, 4, 6, 7]);
+  });
+
+  it("honours a partial batch response: commits before the lowest failed offset and resumes from it", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(10));
+    const { handler, recorded } = recordingHandler(async (event, call) =>
+      call === 0
+        ? {
+            batchItemFailures: [
+              { itemIdentifier: { partition: `${topic}-0`, offset: 7 } },
+              { itemIdentifier: { partition: `${topic}-0`, offset: 4 } },
+            ],
+          }
+        : { batchItemFailures: [] },
+    );
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
+      }),
+    );
+    await eventually(
+      "all committed",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 10,
+    );
+    expect(recorded.events.map(iOf)).toEqual([
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      [4, 5, 6, 7, 8, 9],
+    ]);
+  });
+
+  it("fails the whole batch when a reported failure is not in the batch", async () => {
+    const topic = await createTopic(admin);
+    await produce(kafka, topic, messages(3));
+    const { handler, recorded } = recordingHandler(async (_event, call) =>
+      call === 0
+        ? { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 99 } }] }
+        : null,
+    );
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
+      }),
+    );
+    await eventually("delivered twice", () => recorded.events.length === 2);
+    expect(recorded.events.map(iOf)).toEqual([
+      [0, 1, 2],
+      [0, 1, 2],
+    ]);
+  });
+
+  it("ignores batchItemFailures without ReportBatchItemFailures, as Lambda does", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(3));
+    const { handler, recorded } = recordingHandler(async () => ({
+      batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 1 } }],
+    }));
+    track(await harnessFor(kafka, handler, { topic, consumerGroupId: groupId }));
+    await eventually(
+      "committed",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
+    );
+    expect(recorded.events).toHaveLength(1);
+  });
+});
