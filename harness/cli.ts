@@ -1,0 +1,230 @@
+import { createWriteStream } from "node:fs";
+import { parseArgs } from "node:util";
+import { Kafka, logLevel } from "kafkajs";
+import {
+  type KafkaFunctionName,
+  kafkaTriggeredFunctions,
+  scheduledFunctions,
+} from "../functions/registry.ts";
+import { resolveTrigger, type TriggerInput } from "../functions/trigger-declaration.ts";
+import { ConfigError } from "../lib/errors.ts";
+import { createLogger } from "../lib/logger.ts";
+import { readStackEndpoints } from "../stack/endpoints.ts";
+import { numberFlag, runCli } from "./cli-args.ts";
+import { type HarnessFunction, type ScheduledFunction, startHarness } from "./harness.ts";
+import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
+import { statusLines } from "./status-line.ts";
+
+const USAGE = `Usage: npm run harness -- [options]
+
+Runs functions locally behind a real Kafka broker, the way AWS Lambda's Kafka trigger (event
+source mapping) invokes them: batches per BatchSize / batching window / 6 MB, one batch in flight
+per partition, offsets committed after success, retries. Settings default to each function's
+declared trigger (functions/<name>/trigger.ts); flags override them.
+
+Options:
+  --function NAME               function to run (default aggregate-temperatures); known: ${Object.keys(kafkaTriggeredFunctions).join(", ")}
+  --topic NAME                  source topic
+  --batch-size N                BatchSize, 1..10000
+  --batching-window S           MaximumBatchingWindowInSeconds, 0..300
+  --starting-position P         LATEST | TRIM_HORIZON | AT_TIMESTAMP (with --starting-timestamp)
+  --starting-timestamp SECONDS  StartingPositionTimestamp (Unix seconds)
+  --group ID                    ConsumerGroupId
+  --flavour F                   msk | self-managed (event shape)
+  --timeout S                   function timeout, 1..840
+  --max-retries N               MaximumRetryAttempts (-1 = infinite): turns on provisioned-mode error controls
+  --max-record-age S            MaximumRecordAgeInSeconds (-1, or 60..604800)
+  --bisect                      BisectBatchOnFunctionError
+  --report-batch-item-failures  FunctionResponseTypes ReportBatchItemFailures
+  --on-failure-topic NAME       on-failure destination topic
+  --max-concurrency N           partitions processed in parallel (default 10)
+  --store memory|dynamodb       state store (sets STATE_STORE; default dynamodb)
+  --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows
+  --sweep-every S               seconds between sweeps (default 60, as the AWS schedule)
+  --status-every S              seconds between status lines on stderr (default 5, 0 = off)
+  --log-file PATH               structured JSON logs to a file instead of stderr
+  -h, --help                    this help
+
+Environment: KAFKA_BROKERS (default localhost:19092), DYNAMODB_ENDPOINT (default http://localhost:8000),
+and the function's own settings (see functions/aggregate-temperatures/README.md).
+Ctrl-C: stop fetching, let in-flight batches finish and commit, exit. A second Ctrl-C exits at once.
+`;
+
+runCli("harness", async () => {
+  const { values } = parseArgs({
+    options: {
+      function: { type: "string" },
+      topic: { type: "string" },
+      "batch-size": { type: "string" },
+      "batching-window": { type: "string" },
+      "starting-position": { type: "string" },
+      "starting-timestamp": { type: "string" },
+      group: { type: "string" },
+      flavour: { type: "string" },
+      timeout: { type: "string" },
+      "max-retries": { type: "string" },
+      "max-record-age": { type: "string" },
+      bisect: { type: "boolean" },
+      "report-batch-item-failures": { type: "boolean" },
+      "on-failure-topic": { type: "string" },
+      "max-concurrency": { type: "string" },
+      store: { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "sweep-every": { type: "string" },
+      "status-every": { type: "string" },
+      "log-file": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const name = (values.function ?? "aggregate-temperatures") as KafkaFunctionName;
+  const entry = kafkaTriggeredFunctions[name];
+  if (entry === undefined) {
+    throw new ConfigError(
+      `--function must be one of ${Object.keys(kafkaTriggeredFunctions).join(", ")}, got "${name}"`,
+    );
+  }
+  const endpoints = readStackEndpoints();
+  if (values.store !== undefined) process.env.STATE_STORE = values.store;
+  // Functions log one line per batch at info; in a terminal that drowns the status lines.
+  process.env.LOG_LEVEL ??= "warn";
+  if (values["idle-timeout-ms"] !== undefined)
+    process.env.IDLE_TIMEOUT_MS = values["idle-timeout-ms"];
+  process.env.DYNAMODB_ENDPOINT ??= endpoints.dynamodbEndpoint;
+  // Scheduled functions get no bootstrap servers in their event: tell them where Kafka is.
+  process.env.KAFKA_BROKERS ??= endpoints.kafkaBrokers.join(",");
+  useLocalAwsDefaults(process.env);
+
+  const logStream =
+    values["log-file"] === undefined
+      ? undefined
+      : createWriteStream(values["log-file"], { flags: "a" });
+  const logger = createLogger(
+    logStream === undefined ? {} : { write: (line) => logStream.write(`${line}\n`) },
+  );
+
+  const declared = await entry.trigger();
+  const controlsWanted =
+    values["max-retries"] !== undefined ||
+    values["max-record-age"] !== undefined ||
+    values.bisect ||
+    values["report-batch-item-failures"] ||
+    values["on-failure-topic"] !== undefined;
+  const input: TriggerInput = {
+    ...declared,
+    ...(values.topic === undefined ? {} : { topic: values.topic }),
+    ...(values["batch-size"] === undefined ? {} : { batchSize: Number(values["batch-size"]) }),
+    ...(values["batching-window"] === undefined
+      ? {}
+      : { maximumBatchingWindowInSeconds: Number(values["batching-window"]) }),
+    ...(values["starting-position"] === undefined
+      ? {}
+      : { startingPosition: values["starting-position"] as never }),
+    ...(values["starting-timestamp"] === undefined
+      ? {}
+      : { startingPositionTimestamp: Number(values["starting-timestamp"]) }),
+    ...(values.group === undefined ? {} : { consumerGroupId: values.group }),
+    ...(values.flavour === undefined ? {} : { eventFlavour: values.flavour as never }),
+    ...(values.timeout === undefined ? {} : { timeoutSeconds: Number(values.timeout) }),
+    ...(controlsWanted
+      ? {
+          errorControls: {
+            ...declared.errorControls,
+            ...(values["max-retries"] === undefined
+              ? {}
+              : { maximumRetryAttempts: Number(values["max-retries"]) }),
+            ...(values["max-record-age"] === undefined
+              ? {}
+              : { maximumRecordAgeInSeconds: Number(values["max-record-age"]) }),
+            ...(values.bisect ? { bisectBatchOnFunctionError: true } : {}),
+            ...(values["report-batch-item-failures"]
+              ? { functionResponseTypes: ["ReportBatchItemFailures" as const] }
+              : {}),
+            ...(values["on-failure-topic"] === undefined
+              ? {}
+              : { onFailureTopic: values["on-failure-topic"] }),
+          },
+        }
+      : {}),
+  };
+  const trigger = resolveTrigger(name, input);
+  await prepareStateStore(process.env, logger);
+
+  const functions: HarnessFunction[] = [{ name, trigger, handler: await entry.handler() }];
+  const scheduled: ScheduledFunction[] = [];
+  if (process.env.IDLE_TIMEOUT_MS !== undefined && Number(process.env.IDLE_TIMEOUT_MS) > 0) {
+    const sweep = scheduledFunctions["sweep-idle-windows"];
+    scheduled.push({
+      name: "sweep-idle-windows",
+      handler: await sweep.handler(),
+      periodMs:
+        numberFlag(
+          "sweep-every",
+          values["sweep-every"],
+          (await sweep.schedule()).periodSeconds,
+          1,
+          3600,
+        ) * 1000,
+    });
+  }
+  const kafka = new Kafka({
+    clientId: "harness",
+    brokers: endpoints.kafkaBrokers,
+    logLevel: logLevel.ERROR,
+  });
+  const harness = await startHarness({
+    functions,
+    scheduled,
+    kafka,
+    bootstrapServers: endpoints.kafkaBrokers,
+    logger,
+    ...(values["max-concurrency"] === undefined
+      ? {}
+      : {
+          maxConcurrentPartitions: numberFlag(
+            "max-concurrency",
+            values["max-concurrency"],
+            10,
+            1,
+            1000,
+          ),
+        }),
+  });
+  process.stderr.write(
+    `harness: running ${name} on ${trigger.topic} (group ${trigger.consumerGroupId}); Ctrl-C stops\n`,
+  );
+
+  const statusEvery = numberFlag("status-every", values["status-every"], 5, 0, 3600);
+  const previous = new Map<string, number>();
+  let last = Date.now();
+  const status =
+    statusEvery > 0
+      ? setInterval(async () => {
+          const now = Date.now();
+          for (const line of statusLines(await harness.stats(), previous, now - last))
+            process.stderr.write(`harness: ${line}\n`);
+          last = now;
+        }, statusEvery * 1000)
+      : undefined;
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      process.stderr.write(
+        `harness: ${signal}: finishing in-flight batches, committing, disconnecting (again to exit now)\n`,
+      );
+      process.once("SIGINT", () => process.exit(130));
+      process.once("SIGTERM", () => process.exit(143));
+      resolve();
+    };
+    process.once("SIGINT", () => onSignal("SIGINT"));
+    process.once("SIGTERM", () => onSignal("SIGTERM"));
+  });
+  if (status) clearInterval(status);
+  await harness.stop();
+  logStream?.end();
+  process.stderr.write("harness: stopped\n");
+  return 0;
+});

@@ -1,0 +1,22 @@
+import { functionMetrics } from "../lib/function-metrics.ts";
+import type { MappingStats } from "./event-source-mapping.ts";
+
+/** One line per function: progress a person can read while the harness runs. */
+export const statusLines = (
+  stats: MappingStats[],
+  previous: Map<string, number>,
+  elapsedMs: number,
+): string[] =>
+  stats.map((s) => {
+    const before = previous.get(s.functionName) ?? 0;
+    previous.set(s.functionName, s.recordsDelivered);
+    const rate = Math.round(((s.recordsDelivered - before) / Math.max(1, elapsedMs)) * 1000);
+    const lag = Object.entries(s.partitions)
+      .map(
+        ([p, { committed, highWatermark }]) =>
+          `p${p}:${highWatermark === undefined ? "?" : Math.max(0, highWatermark - committed)}`,
+      )
+      .join(" ");
+    const m = functionMetrics(s.functionName);
+    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}, windows ${m.windowsClosed ?? 0}, late ${m.late ?? 0}, dead letters ${m.deadLetters ?? 0}`;
+  });

@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { parseArgs } from "node:util";
+import { Kafka, logLevel } from "kafkajs";
+import { readStackEndpoints } from "../stack/endpoints.ts";
+import { runCli } from "./cli-args.ts";
+
+const USAGE = `Usage: npm run watch -- --topic NAME [--from-beginning]
+
+Prints the records of a topic as they arrive: partition, offset, key, headers and the value
+(pretty JSON when it is JSON). Ctrl-C stops.
+
+Options:
+  --topic NAME        topic to watch (default agg-temperature)
+  --from-beginning    start at the oldest record instead of new ones
+  -h, --help          this help
+
+Environment: KAFKA_BROKERS (default localhost:19092).
+`;
+
+runCli("watch", async () => {
+  const { values } = parseArgs({
+    options: {
+      topic: { type: "string" },
+      "from-beginning": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const topic = values.topic ?? "agg-temperature";
+  const kafka = new Kafka({
+    clientId: "watch",
+    brokers: readStackEndpoints().kafkaBrokers,
+    logLevel: logLevel.ERROR,
+  });
+  const consumer = kafka.consumer({ groupId: `watch-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: values["from-beginning"] ?? false });
+  process.stderr.write(
+    `watch: ${topic}${values["from-beginning"] ? " from the beginning" : ", new records"} (Ctrl-C stops)\n`,
+  );
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const text = message.value?.toString() ?? "null";
+      let value: unknown = text;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        // not JSON: print as is
+      }
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]),
+      );
+      process.stdout.write(
+        `${JSON.stringify({ partition, offset: Number(message.offset), key: message.key?.toString() ?? null, headers, value })}\n`,
+      );
+    },
+  });
+  await new Promise<void>((resolve) => process.once("SIGINT", resolve));
+  await consumer.disconnect();
+  return 0;
+});
