@@ -104,7 +104,8 @@ export class EventSourceMapping {
       maxBytesPerPartition: MAX_EVENT_BYTES,
       maxBytes: 64 * 1024 * 1024,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
+      // A member killed without leaving is noticed after this; Kafka accepts 6..300 s by default.
+      sessionTimeout: 10_000,
       heartbeatInterval: 3_000,
     });
     this.#admin = options.kafka.admin();
