@@ -11,6 +11,7 @@ import type { Logger } from "../../lib/logger.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import type { WindowStateStore } from "../../state/window-state-store.ts";
+import { type KafkaAuthConfig, kafkaClientAuth, readKafkaAuthConfig } from "../kafka-auth.ts";
 import { kafkaRecordSink, type RecordSink } from "../record-sink.ts";
 import type { AggregateDependencies } from "./aggregate-handler.ts";
 import { type AggregateConfig, StateStoreKind } from "./config.ts";
@@ -60,6 +61,7 @@ export const lazyKafkaSink = (
   brokersFromConfig: string[] | undefined,
   clientId: string,
   logger: Logger,
+  auth: KafkaAuthConfig = readKafkaAuthConfig(),
 ) => {
   let sink: Promise<RecordSink> | undefined;
   return (bootstrapServers: string | undefined): Promise<RecordSink> => {
@@ -68,10 +70,15 @@ export const lazyKafkaSink = (
       if (brokers === undefined) {
         throw new Error("no Kafka brokers to produce to: set KAFKA_BROKERS (e.g. localhost:19092)");
       }
-      const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.ERROR });
+      const kafka = new Kafka({
+        clientId,
+        brokers,
+        logLevel: logLevel.ERROR,
+        ...(await kafkaClientAuth(auth)),
+      });
       const producer = kafka.producer({ allowAutoTopicCreation: false });
       await producer.connect();
-      logger.info("output producer connected", { brokers });
+      logger.info("output producer connected", { brokers, auth: auth.kind });
       return kafkaRecordSink(producer);
     })().catch((error: unknown) => {
       sink = undefined; // let the next invocation try again
