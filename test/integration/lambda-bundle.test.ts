@@ -1,0 +1,69 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Admin, Kafka } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildFunction } from "../../deploy/build.ts";
+import { brokers, createTopic, readTopic, testKafka } from "../support/harness-fixtures.ts";
+
+let kafka: Kafka;
+let admin: Admin;
+beforeAll(async () => {
+  kafka = testKafka();
+  admin = kafka.admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin.disconnect();
+});
+
+describe("the built Lambda bundle", () => {
+  it("runs on its own, with no node_modules in reach, and produces the closed window", {
+    timeout: 120_000,
+  }, async () => {
+    // Built outside the repository, so nothing can resolve from the project's node_modules.
+    const out = mkdtempSync(join(tmpdir(), "sensor-windows-bundle-"));
+    const built = await buildFunction("aggregate-temperatures", out);
+    const runner = join(out, "invoke.mjs");
+    writeFileSync(
+      runner,
+      `const { handler } = await import("./aggregate-temperatures/index.mjs");
+const event = JSON.parse(process.argv[2]);
+await handler(event, { awsRequestId: "bundle-test" });
+process.exit(0);
+`,
+    );
+    const topics = {
+      windows: await createTopic(admin, 1, "agg"),
+      late: await createTopic(admin, 1, "late"),
+      deadLetters: await createTopic(admin, 1, "dlq"),
+    };
+    const event = readFileSync(
+      new URL("../fixtures/self-managed-event.json", import.meta.url),
+      "utf8",
+    );
+    const run = spawnSync(process.execPath, [runner, event], {
+      cwd: out,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        STATE_STORE: "memory",
+        KAFKA_BROKERS: brokers.join(","),
+        OUTPUT_TOPIC: topics.windows,
+        LATE_TOPIC: topics.late,
+        DEAD_LETTER_TOPIC: topics.deadLetters,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(built.bundleBytes).toBeGreaterThan(0);
+    const [window] = await readTopic(kafka, topics.windows, 1);
+    expect(JSON.parse(window?.message.value?.toString() ?? "{}")).toMatchObject({
+      sensor: "Sensor1",
+      start: Date.UTC(2024, 4, 1, 12, 0, 0),
+      temperature: { count: 2, min: 20, max: 22, mean: 21 },
+    });
+  });
+});
