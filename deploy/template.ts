@@ -56,6 +56,7 @@ export const renderTemplate = (): Record<string, unknown> => {
             "dynamodb:ConditionCheckItem",
             "dynamodb:Query",
           ],
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub, not JavaScript
           Resource: [tableArn, { "Fn::Sub": "${StateTable.Arn}/index/*" }],
         },
       ],

@@ -17,7 +17,8 @@ class Sha256 {
   readonly #secret: Uint8Array | string | undefined;
   constructor(secret?: SourceData) {
     this.#secret = secret === undefined ? undefined : bytes(secret);
-    this.#hash = this.#secret === undefined ? createHash("sha256") : createHmac("sha256", this.#secret);
+    this.#hash =
+      this.#secret === undefined ? createHash("sha256") : createHmac("sha256", this.#secret);
   }
   update(data: SourceData) {
     this.#hash.update(bytes(data));

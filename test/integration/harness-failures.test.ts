@@ -176,7 +176,7 @@ describe("failures, provisioned-mode error controls", () => {
     const topic = await createTopic(admin);
     const groupId = uniqueName("group");
     await produce(kafka, topic, messages(10));
-    const { handler, recorded } = recordingHandler(async (event, call) =>
+    const { handler, recorded } = recordingHandler(async (_event, call) =>
       call === 0
         ? {
             batchItemFailures: [
