@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { trigger as aggregateTrigger } from "../functions/aggregate-temperatures/trigger.ts";
 import { sweepSchedule } from "../functions/sweep-idle-windows/schedule.ts";
 import type { TriggerDeclaration } from "../functions/trigger-declaration.ts";
-import { StateTableDesign } from "../state/dynamodb-state-table.ts";
+import { StateTableDesign, stateTableKeysAndIndexes } from "../state/dynamodb-state-table.ts";
 
 /**
  * The AWS SAM template, generated from the same declarations the harness runs from (each
@@ -184,7 +184,7 @@ export const renderTemplate = (): Record<string, unknown> => {
       { Ref: "AWS::NoValue" },
     ],
   };
-  const { partitionKey, ttlAttribute, dueIndex, idleIndex } = StateTableDesign;
+  const { ttlAttribute } = StateTableDesign;
   const t = aggregateTrigger;
 
   return {
@@ -267,23 +267,7 @@ export const renderTemplate = (): Record<string, unknown> => {
       StateTable: {
         Type: "AWS::DynamoDB::Table",
         Properties: {
-          BillingMode: "PAY_PER_REQUEST",
-          KeySchema: [{ AttributeName: partitionKey, KeyType: "HASH" }],
-          AttributeDefinitions: [
-            { AttributeName: partitionKey, AttributeType: "S" },
-            { AttributeName: dueIndex.partitionKey, AttributeType: "S" },
-            { AttributeName: dueIndex.sortKey, AttributeType: "N" },
-            { AttributeName: idleIndex.partitionKey, AttributeType: "S" },
-            { AttributeName: idleIndex.sortKey, AttributeType: "N" },
-          ],
-          GlobalSecondaryIndexes: [dueIndex, idleIndex].map((index) => ({
-            IndexName: index.name,
-            KeySchema: [
-              { AttributeName: index.partitionKey, KeyType: "HASH" },
-              { AttributeName: index.sortKey, KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "KEYS_ONLY" },
-          })),
+          ...stateTableKeysAndIndexes(),
           TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
         },
       },

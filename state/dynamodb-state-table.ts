@@ -48,6 +48,33 @@ export const StateTableDesign = {
 } as const;
 
 /**
+ * The table's billing, key, attributes and indexes, in the shape both CreateTable and
+ * CloudFormation's `AWS::DynamoDB::Table` take: one definition for local tables and the template.
+ */
+export const stateTableKeysAndIndexes = () => {
+  const { partitionKey, dueIndex, idleIndex } = StateTableDesign;
+  return {
+    BillingMode: "PAY_PER_REQUEST" as const,
+    KeySchema: [{ AttributeName: partitionKey, KeyType: "HASH" as const }],
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: "S" as const },
+      ...[dueIndex, idleIndex].flatMap((index) => [
+        { AttributeName: index.partitionKey, AttributeType: "S" as const },
+        { AttributeName: index.sortKey, AttributeType: "N" as const },
+      ]),
+    ],
+    GlobalSecondaryIndexes: [dueIndex, idleIndex].map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+        { AttributeName: index.sortKey, KeyType: "RANGE" as const },
+      ],
+      Projection: { ProjectionType: "KEYS_ONLY" as const },
+    })),
+  };
+};
+
+/**
  * Creates the state table (on-demand billing, the due-window GSI, TTL on `expiresAt`) when it is
  * missing, and waits until it is active. For local use and tests; in AWS the deployment template
  * creates the table.
@@ -56,39 +83,10 @@ export const ensureStateTable = async (
   client: DynamoDBClient,
   tableName: string,
 ): Promise<void> => {
-  const { partitionKey, ttlAttribute, dueIndex, idleIndex } = StateTableDesign;
+  const { ttlAttribute } = StateTableDesign;
   try {
     await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        KeySchema: [{ AttributeName: partitionKey, KeyType: "HASH" }],
-        AttributeDefinitions: [
-          { AttributeName: partitionKey, AttributeType: "S" },
-          { AttributeName: dueIndex.partitionKey, AttributeType: "S" },
-          { AttributeName: dueIndex.sortKey, AttributeType: "N" },
-          { AttributeName: idleIndex.partitionKey, AttributeType: "S" },
-          { AttributeName: idleIndex.sortKey, AttributeType: "N" },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: dueIndex.name,
-            KeySchema: [
-              { AttributeName: dueIndex.partitionKey, KeyType: "HASH" },
-              { AttributeName: dueIndex.sortKey, KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "KEYS_ONLY" },
-          },
-          {
-            IndexName: idleIndex.name,
-            KeySchema: [
-              { AttributeName: idleIndex.partitionKey, KeyType: "HASH" },
-              { AttributeName: idleIndex.sortKey, KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "KEYS_ONLY" },
-          },
-        ],
-      }),
+      new CreateTableCommand({ TableName: tableName, ...stateTableKeysAndIndexes() }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;

@@ -1,20 +1,18 @@
 import { randomUUID } from "node:crypto";
-import {
-  type Consumer,
-  type IHeaders,
-  Kafka,
-  type KafkaMessage,
-  logLevel,
-  type Producer,
-} from "kafkajs";
+import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
-import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
-import { readStackEndpoints } from "../../stack/endpoints.ts";
+import {
+  buildTriggerEvent,
+  localClusterArn,
+  toTriggerRecord,
+} from "../../harness/trigger-event-builder.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
+import { brokers, readTopic, uniqueName, useBroker } from "../support/harness-fixtures.ts";
 import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
 
 /**
@@ -22,12 +20,8 @@ import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
  * back, turned into Kafka-trigger events exactly as Lambda builds them, aggregated, and the closed
  * windows read back from the output topic.
  */
-const kafka = new Kafka({
-  clientId: "aggregate-e2e-test",
-  brokers: readStackEndpoints().kafkaBrokers,
-  logLevel: logLevel.NOTHING,
-});
-const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const { kafka, admin } = useBroker();
+const run = uniqueName("e2e");
 const topics = {
   raw: `raw-temperature-${run}`,
   windows: `agg-temperature-${run}`,
@@ -36,11 +30,8 @@ const topics = {
 };
 
 let producer: Producer;
-const consumers: Consumer[] = [];
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
     topics: [
@@ -50,87 +41,36 @@ beforeAll(async () => {
       { topic: topics.deadLetters, numPartitions: 1 },
     ],
   });
-  await admin.disconnect();
   producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
 });
 
 afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.disconnect()));
   await producer?.disconnect();
 });
 
-interface Consumed {
-  partition: number;
-  message: KafkaMessage;
-}
+type Consumed = Awaited<ReturnType<typeof readTopic>>[number];
 
-/** Reads `count` messages of `topic` from the beginning, with a fresh group. */
-const consume = async (topic: string, count: number, timeoutMs = 30_000): Promise<Consumed[]> => {
-  const consumer = kafka.consumer({ groupId: `e2e-${topic}-${randomUUID()}` });
-  consumers.push(consumer);
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const received: Consumed[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `only ${received.length} of ${count} messages on ${topic} after ${timeoutMs} ms`,
-          ),
-        ),
-      timeoutMs,
-    );
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        received.push({ partition, message });
-        if (received.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
-  });
-  await consumer.stop();
-  return received;
-};
-
-/** Java serializes header bytes as signed values, and Lambda passes them on so. */
-const signedBytes = (value: Buffer | string | undefined): number[] =>
-  [...Buffer.from(value ?? "")].map((b) => (b > 127 ? b - 256 : b));
-
-const toTriggerRecord = (topic: string, { partition, message }: Consumed): KafkaTriggerRecord => ({
-  topic,
-  partition,
-  offset: Number(message.offset),
-  timestamp: Number(message.timestamp),
-  timestampType: "CREATE_TIME",
-  ...(message.key === null ? {} : { key: message.key.toString("base64") }),
-  ...(message.value === null ? {} : { value: message.value.toString("base64") }),
-  headers: Object.entries(message.headers ?? ({} as IHeaders)).map(([name, value]) => ({
-    [name]: signedBytes(value as Buffer | undefined),
-  })),
-});
-
-/** Batches of up to `size` records of one partition each, in offset order, as MSK events. */
+/** Batches of up to `size` records of one partition each, in offset order, built as the trigger builds them. */
 const eventsFrom = (topic: string, consumed: Consumed[], size: number): KafkaTriggerEvent[] => {
   const byPartition = new Map<number, Consumed[]>();
   for (const c of consumed)
     byPartition.set(c.partition, [...(byPartition.get(c.partition) ?? []), c]);
+  const source = {
+    flavour: "msk" as const,
+    bootstrapServers: brokers,
+    clusterArn: localClusterArn(),
+  };
   const events: KafkaTriggerEvent[] = [];
   for (const [partition, list] of byPartition) {
     list.sort((a, b) => Number(a.message.offset) - Number(b.message.offset));
     for (let i = 0; i < list.length; i += size) {
-      events.push({
-        eventSource: "aws:kafka",
-        eventSourceArn:
-          "arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1",
-        bootstrapServers: readStackEndpoints().kafkaBrokers.join(","),
-        records: {
-          [`${topic}-${partition}`]: list.slice(i, i + size).map((c) => toTriggerRecord(topic, c)),
-        },
-      });
+      events.push(
+        buildTriggerEvent(
+          source,
+          list.slice(i, i + size).map((c) => toTriggerRecord(topic, partition, c.message)),
+        ),
+      );
     }
   }
   return events;
@@ -164,7 +104,7 @@ describe("aggregate-temperatures on the real broker", () => {
       ],
     });
 
-    const consumed = await consume(topics.raw, readings.length + malformed.length);
+    const consumed = await readTopic(kafka, topics.raw, readings.length + malformed.length);
     const sink = kafkaRecordSink(producer);
     const rules = rulesWith();
     const aggregate = aggregateWith(
@@ -184,7 +124,7 @@ describe("aggregate-temperatures on the real broker", () => {
     // produced sequence is what the stream means.
     const expected = bruteForceWindows(readings);
 
-    const windows = await consume(topics.windows, expected.length);
+    const windows = await readTopic(kafka, topics.windows, expected.length);
     const emitted = windows.map(({ message }) => {
       const value = JSON.parse(message.value?.toString() ?? "{}");
       expect(message.key?.toString()).toBe(value.sensor);
@@ -195,7 +135,7 @@ describe("aggregate-temperatures on the real broker", () => {
     });
     emitted.sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
     expect(emitted).toEqual(expected);
-    const dlq = await consume(topics.deadLetters, malformed.length);
+    const dlq = await readTopic(kafka, topics.deadLetters, malformed.length);
     expect(dlq.map((d) => JSON.parse(d.message.value?.toString() ?? "{}").reason).sort()).toEqual([
       "bad-ts",
       "missing-ts",

@@ -1,6 +1,4 @@
-import type { Admin, Kafka } from "kafkajs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Harness } from "../../harness/harness.ts";
+import { describe, expect, it } from "vitest";
 import { MAX_EVENT_BYTES } from "../../harness/trigger-event-builder.ts";
 import {
   brokers,
@@ -11,29 +9,11 @@ import {
   messages,
   produce,
   recordingHandler,
-  testKafka,
   uniqueName,
+  useBroker,
 } from "../support/harness-fixtures.ts";
 
-let kafka: Kafka;
-let admin: Admin;
-const running: Harness[] = [];
-const track = (h: Harness) => {
-  running.push(h);
-  return h;
-};
-
-beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((h) => h.stop()));
-});
-afterAll(async () => {
-  await admin.disconnect();
-});
+const { kafka, admin, track } = useBroker();
 
 describe("the harness batches as Lambda's Kafka trigger does", () => {
   it("never delivers more than BatchSize records in one event", async () => {

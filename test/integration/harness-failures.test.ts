@@ -1,7 +1,5 @@
-import type { Admin, Kafka } from "kafkajs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
-import type { Harness } from "../../harness/harness.ts";
 import {
   committedOffsets,
   createTopic,
@@ -11,28 +9,11 @@ import {
   produce,
   readTopic,
   recordingHandler,
-  testKafka,
   uniqueName,
+  useBroker,
 } from "../support/harness-fixtures.ts";
 
-let kafka: Kafka;
-let admin: Admin;
-const running: Harness[] = [];
-const track = (h: Harness) => {
-  running.push(h);
-  return h;
-};
-beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-});
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((h) => h.stop()));
-});
-afterAll(async () => {
-  await admin.disconnect();
-});
+const { kafka, admin, track } = useBroker();
 
 const iOf = (event: KafkaTriggerEvent) =>
   Object.values(event.records)

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Admin, Kafka } from "kafkajs";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import {
@@ -9,8 +8,8 @@ import {
   createTopic,
   eventually,
   readTopic,
-  testKafka,
   uniqueName,
+  useBroker,
 } from "../support/harness-fixtures.ts";
 import { bruteForceWindows, type SeedReading, seedScenario } from "../support/window-fixtures.ts";
 
@@ -19,20 +18,10 @@ import { bruteForceWindows, type SeedReading, seedScenario } from "../support/wi
  * group, and a process killed with SIGKILL mid-run then restarted. Either way every window comes
  * out with exactly the brute-force aggregates (a window may repeat, identically, with its id).
  */
-let kafka: Kafka;
-let admin: Admin;
+const { kafka, admin } = useBroker();
 const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-});
 afterEach(() => {
   for (const c of children.splice(0)) c.kill("SIGKILL");
-});
-afterAll(async () => {
-  await admin.disconnect();
 });
 
 interface Setup {

@@ -1,5 +1,4 @@
-import type { Admin, Kafka } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
@@ -12,21 +11,12 @@ import {
   brokers,
   createTopic,
   eventually,
-  testKafka,
   uniqueName,
+  useBroker,
 } from "../support/harness-fixtures.ts";
 import { bruteForceWindows, type SeedReading } from "../support/window-fixtures.ts";
 
-let kafka: Kafka;
-let admin: Admin;
-beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.disconnect();
-});
+const { kafka, admin } = useBroker();
 
 describe("idle closing end to end, on the real broker", () => {
   it("a producer that stops: every sensor's last window is emitted, once, after the idle timeout", {

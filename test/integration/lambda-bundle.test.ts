@@ -2,21 +2,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Admin, Kafka } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buildFunction } from "../../deploy/build.ts";
-import { brokers, createTopic, readTopic, testKafka } from "../support/harness-fixtures.ts";
+import { brokers, createTopic, readTopic, useBroker } from "../support/harness-fixtures.ts";
 
-let kafka: Kafka;
-let admin: Admin;
-beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.disconnect();
-});
+const { kafka, admin } = useBroker();
 
 describe("the built Lambda bundle", () => {
   it("runs on its own, with no node_modules in reach, and produces the closed window", {

@@ -7,6 +7,7 @@ import {
   logLevel,
   type Message,
 } from "kafkajs";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import type { KafkaHandler } from "../../harness/event-source-mapping.ts";
@@ -168,3 +169,26 @@ export const readTopic = async (kafka: Kafka, topic: string, count: number, time
 
 export const headerText = (headers: IHeaders | undefined, name: string) =>
   headers?.[name]?.toString();
+
+/**
+ * For a test file that talks to the broker: a client and a connected admin for the whole file,
+ * and `track(harness)` to have a harness stopped after its test.
+ */
+export const useBroker = () => {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  const running: Harness[] = [];
+  beforeAll(() => admin.connect());
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((h) => h.stop()));
+  });
+  afterAll(() => admin.disconnect());
+  return {
+    kafka,
+    admin,
+    track: (harness: Harness) => {
+      running.push(harness);
+      return harness;
+    },
+  };
+};
