@@ -328,7 +328,7 @@ const startDynamodb = async (endpoint: string, progress: (line: string) => void)
   const pid = spawnDetached(
     "java",
     [
-      "-Xmx1g",
+      "-Xmx2g",
       `-Djava.library.path=${join(jarDir, "DynamoDBLocal_lib")}`,
       "-jar",
       join(jarDir, "DynamoDBLocal.jar"),
