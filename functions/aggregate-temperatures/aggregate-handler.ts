@@ -158,7 +158,9 @@ export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) 
       logger.warn("record dead-lettered", {
         reason: decoded.reason,
         detail: decoded.detail,
-        source,
+        topic: source.topic,
+        partition: source.partition,
+        offset: source.offset,
       });
     }
     return summary;
