@@ -1,57 +1,95 @@
+import type { KafkaMessage } from "kafkajs";
 import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+import {
+  defaultGeneratorOptions,
+  generateRecord,
+  seededRandom,
+} from "../harness/reading-generator.ts";
+import {
+  buildTriggerEvent,
+  localClusterArn,
+  toTriggerRecord,
+} from "../harness/trigger-event-builder.ts";
 
-const T0 = Date.UTC(2026, 0, 1);
+/** Where the bench's event time starts: a fixed instant, so every run sees the same windows. */
+const EVENT_TIME_ORIGIN = Date.UTC(2026, 0, 1);
+
+export interface ReadingStreamOptions {
+  /** Sensors `Sensor1`..`SensorN`, each reading from a random one, as the seed's producer. */
+  sensors: number;
+  /** Partitions of the source topic; a sensor's readings all go to partition `index % partitions`. */
+  partitions?: number;
+  topic?: string;
+  seed?: number;
+}
 
 /**
- * Prebuilt MSK events of `batchSize` readings each, from `sensors` sensors taking turns: a
- * high-rate stream of 1,000 readings/s in event time (5 sensors: 200 readings/s each, about 2,000
- * per 10 s window), `ts` in the seed's ISO format. Offsets continue from `firstOffset` so that
- * every run's records are new to the store.
+ * Readings as the seed's producer makes them (random sensor, integer value 0..100, naive ISO `ts`
+ * with microseconds, a `uuid` header), with event time advancing a random 0..1 s per reading as
+ * the seed's pacing does, so windows close as they would in production (a 10 s window holds about
+ * 20 readings across the sensors). Turned into trigger records exactly as the harness turns
+ * consumed messages into them. Stateful: offsets and event time continue from one event to the
+ * next, so a store that saw earlier events never takes later ones for replays.
  */
-export const readingEvents = (options: {
-  batches: number;
-  batchSize: number;
-  sensors: number;
-  firstOffset?: number;
-  topic?: string;
-}): KafkaTriggerEvent[] => {
-  const topic = options.topic ?? "raw-temperature";
-  const keys = Array.from({ length: options.sensors }, (_, i) =>
-    Buffer.from(`Sensor${i + 1}`).toString("base64"),
-  );
-  let offset = options.firstOffset ?? 0;
-  const events: KafkaTriggerEvent[] = [];
-  for (let b = 0; b < options.batches; b++) {
-    const records: KafkaTriggerRecord[] = new Array(options.batchSize);
-    for (let i = 0; i < options.batchSize; i++) {
-      const ts = T0 + offset;
-      records[i] = {
-        topic,
-        partition: 0,
-        offset,
-        timestamp: ts,
-        timestampType: "CREATE_TIME",
-        key: keys[offset % options.sensors] as string,
-        value: Buffer.from(
-          `{"ts":"${new Date(ts).toISOString().replace("Z", "000")}","value":${offset % 101}}`,
-        ).toString("base64"),
-        headers: [],
-      };
-      offset++;
-    }
-    events.push({
-      eventSource: "aws:kafka",
-      eventSourceArn:
-        "arn:aws:kafka:us-east-1:123456789012:cluster/bench/00000000-0000-0000-0000-000000000000-1",
-      bootstrapServers: "localhost:19092",
-      records: { [`${topic}-0`]: records } as never,
-    });
-  }
-  return events;
-};
+export class ReadingStream {
+  readonly #random: () => number;
+  readonly #generator;
+  readonly #partitions: number;
+  readonly #topic: string;
+  readonly #offsets: number[];
+  #eventTime = EVENT_TIME_ORIGIN;
 
-/** The decode floor: what any handler must do at least, base64-decode and JSON-parse each record. */
-export const decodeOnly = (events: readonly KafkaTriggerEvent[]): number => {
+  constructor(options: ReadingStreamOptions) {
+    this.#random = seededRandom(options.seed ?? 7);
+    this.#generator = { ...defaultGeneratorOptions, sensors: options.sensors, seed: 0 };
+    this.#partitions = options.partitions ?? 6;
+    this.#topic = options.topic ?? "raw-temperature";
+    this.#offsets = new Array<number>(this.#partitions).fill(0);
+  }
+
+  /** The next MSK event of `size` records, grouped by partition as Lambda delivers them. */
+  nextEvent(size: number): KafkaTriggerEvent {
+    const records: KafkaTriggerRecord[] = new Array(size);
+    for (let i = 0; i < size; i++) {
+      this.#eventTime += Math.floor(this.#random() * 1000);
+      const generated = generateRecord(this.#eventTime, this.#generator, this.#random);
+      const key = generated.key ?? "";
+      const partition = (Number(key.slice("Sensor".length)) - 1) % this.#partitions;
+      const offset = this.#offsets[partition] ?? 0;
+      this.#offsets[partition] = offset + 1;
+      const message: KafkaMessage = {
+        key: Buffer.from(key),
+        value: Buffer.from(generated.value ?? ""),
+        timestamp: generated.timestamp,
+        attributes: 0,
+        offset: String(offset),
+        headers: generated.headers,
+      };
+      records[i] = toTriggerRecord(this.#topic, partition, message);
+    }
+    // Stable sort by partition keeps each partition's records in offset order.
+    records.sort((a, b) => a.partition - b.partition);
+    return buildTriggerEvent(
+      {
+        flavour: "msk",
+        bootstrapServers: ["localhost:19092"],
+        clusterArn: localClusterArn("bench"),
+      },
+      records,
+    );
+  }
+
+  /** `count` events of `size` records each. */
+  events(count: number, size: number): KafkaTriggerEvent[] {
+    return Array.from({ length: count }, () => this.nextEvent(size));
+  }
+}
+
+/**
+ * The decode floor: what any handler of these events must do at least, base64-decode each record's
+ * key and value and JSON-parse the value. Returns a checksum so the work can't be optimized away.
+ */
+export const decodeFloor = (events: readonly KafkaTriggerEvent[]): number => {
   let sum = 0;
   for (const event of events) {
     for (const records of Object.values(event.records)) {
@@ -65,4 +103,12 @@ export const decodeOnly = (events: readonly KafkaTriggerEvent[]): number => {
     }
   }
   return sum;
+};
+
+/** Records in `events`. */
+export const recordCount = (events: readonly KafkaTriggerEvent[]): number => {
+  let n = 0;
+  for (const event of events)
+    for (const records of Object.values(event.records)) n += records.length;
+  return n;
 };

@@ -1,7 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
+import { defaultGeneratorOptions } from "../../harness/reading-generator.ts";
+import { produceReadings } from "../../harness/reading-producer.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
-import { progress, type ResultRow, repeat, summarize } from "../measure.ts";
+import type { BareConsumerInput, BareConsumerResult } from "../children/bare-consumer.ts";
+import type { HarnessChildInput, HarnessChildResult } from "../children/harness.ts";
+import {
+  compared,
+  count,
+  perSecond,
+  progress,
+  type ResultRow,
+  repeatPaired,
+  summarize,
+} from "../measure.ts";
 import { runChild } from "./child-process.ts";
 
 const kafka = () =>
@@ -11,121 +23,151 @@ const kafka = () =>
     logLevel: logLevel.NOTHING,
   });
 
-/** Fills a fresh 6-partition topic with `count` seed-like readings; returns its name. */
-const prefill = async (count: number): Promise<string> => {
-  const topic = `bench-raw-${Date.now().toString(36)}`;
+/** Fresh topics for one bench run: input with 6 partitions, output like agg-temperature's one. */
+const createTopics = async (run: string) => {
+  const topics = { raw: `bench-raw-temperature-${run}`, out: `bench-agg-temperature-${run}` };
   const admin = kafka().admin();
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
     topics: [
-      { topic, numPartitions: 6 },
-      { topic: `${topic}-out`, numPartitions: 1 },
+      { topic: topics.raw, numPartitions: 6 },
+      { topic: topics.out, numPartitions: 1 },
     ],
   });
   await admin.disconnect();
-  const producer = kafka().producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const t0 = Date.now() - count * 100;
-  for (let i = 0; i < count; i += 10_000) {
-    const n = Math.min(10_000, count - i);
-    await producer.send({
-      topic,
-      acks: 1,
-      messages: Array.from({ length: n }, (_, j) => {
-        const k = i + j;
-        const ts = t0 + k * 100;
-        return {
-          key: `Sensor${(k % 5) + 1}`,
-          value: `{"ts":${ts},"value":${k % 101}}`,
-          timestamp: String(ts),
-        };
-      }),
-    });
-    if (i % 200_000 === 0)
-      progress(`prefilled ${i.toLocaleString("en-US")}/${count.toLocaleString("en-US")}`);
-  }
-  await producer.disconnect();
-  return topic;
+  return topics;
 };
 
-/** A bare kafkajs consumer reading the whole topic: the floor the harness is compared with. */
-const bareConsumer = async (topic: string, total: number): Promise<number> => {
-  const consumer = kafka().consumer({
-    groupId: `bench-bare-${randomUUID()}`,
-    maxBytesPerPartition: 6 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let seen = 0;
-  // From run() to the last record, group join included, as for the harness.
-  const t0 = performance.now();
-  let last = 0;
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      partitionsConsumedConcurrently: 6,
-      eachBatch: async ({ batch }) => {
-        seen += batch.messages.length;
-        last = performance.now();
-        if (seen >= total) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return (total / (last - t0)) * 1000;
+const deleteTopics = async (topics: string[]) => {
+  const admin = kafka().admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => {});
+  await admin.disconnect();
 };
 
 /**
- * Scenarios 3 and 4 (harness part): records/s from a pre-filled 6-partition topic through the
- * harness and aggregate-temperatures into an output topic, next to a bare kafkajs consumer reading
- * the same topic in the same run; and the harness process's peak RSS.
+ * Fills `topic` with `total` readings from the project's synthetic producer (the seed's format and
+ * 5 sensors, event time advancing 0..1 s per reading, keys spread by kafkajs' default partitioner).
+ * Returns how many records each partition got.
  */
-export const harnessScenario = async (options: { quick: boolean }): Promise<ResultRow[]> => {
+const prefill = async (topic: string, total: number): Promise<number[]> => {
+  const producer = kafka().producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  await produceReadings(producer, {
+    topic,
+    count: total,
+    fast: true,
+    generator: { ...defaultGeneratorOptions, seed: 7 },
+    progress: (n) => progress(`prefilled ${count(n)}/${count(total)}`),
+  });
+  await producer.disconnect();
+  const admin = kafka().admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  return offsets.sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
+};
+
+/**
+ * Scenario 3, and the harness part of scenario 4: records/s from a pre-filled 6-partition topic
+ * through the harness and the real `aggregate-temperatures` (in-memory store, output produced to
+ * Kafka), next to a bare kafkajs consumer reading the same topic, alternating, in the same run;
+ * and the harness process's peak RSS. Each consumer runs in a fresh process with a fresh group.
+ */
+export const harnessScenario = async (options: {
+  quick: boolean;
+  sizes: readonly number[];
+}): Promise<ResultRow[]> => {
   const total = options.quick ? 50_000 : 1_000_000;
-  const runs = options.quick ? 1 : 3;
-  progress(`harness end to end: prefilling ${total.toLocaleString("en-US")} readings`);
-  const topic = await prefill(total);
+  const repetitions = { warmups: 0, runs: options.quick ? 1 : 3 };
+  const topics = await createTopics(Date.now().toString(36));
+  progress(`harness end to end: prefilling ${count(total)} readings into ${topics.raw}`);
+  const perPartition = await prefill(topics.raw, total);
+  const spread = `per partition ${perPartition.map(count).join("/")}`;
   const rows: ResultRow[] = [];
-  for (const batchSize of [100, 10_000]) {
-    progress(`harness end to end, batch ${batchSize}`);
-    const bare = summarize(await repeat(0, runs, () => bareConsumer(topic, total)));
-    let peak = 0;
-    const harness = summarize(
-      await repeat(0, runs, async () => {
-        const r = await runChild<{ records: number; ms: number; peakRssMb: number }>(
-          "harness-child.ts",
-          [
-            topic,
-            `bench-harness-${randomUUID()}`,
-            String(batchSize),
-            String(total),
-            `${topic}-out`,
-          ],
-        );
-        peak = Math.max(peak, r.peakRssMb);
-        return (r.records / r.ms) * 1000;
-      }),
-    );
-    rows.push({
-      scenario: "3 harness end to end",
-      case: `batch ${batchSize.toLocaleString("en-US")}, ${total.toLocaleString("en-US")} readings, 6 partitions`,
-      metric: "records/s",
-      value: harness,
-      baseline: { name: "bare kafkajs consumer", value: bare },
-      ratio: harness.median / bare.median,
-      ...(batchSize === 10_000
-        ? { target: ">= 80% of bare consumer", met: harness.median / bare.median >= 0.8 }
-        : {}),
-    });
-    rows.push({
-      scenario: "4 memory",
-      case: `harness process, batch ${batchSize.toLocaleString("en-US")}`,
-      metric: "peak RSS MB",
-      value: summarize([peak]),
-      target: "< 256 MB",
-      met: peak < 256,
-    });
+  try {
+    for (const batchSize of options.sizes) {
+      progress(`harness end to end, batch ${count(batchSize)}: ${repetitions.runs} runs of each`);
+      const peaks: number[] = [];
+      const barePeaks: number[] = [];
+      let invocations = 0;
+      const samples = await repeatPaired(
+        repetitions,
+        async () => {
+          const r = await runChild<BareConsumerResult>("bare-consumer.ts", {
+            topic: topics.raw,
+            total,
+          } satisfies BareConsumerInput);
+          barePeaks.push(r.peakRssMb);
+          return perSecond(r.records, r.ms);
+        },
+        async () => {
+          const r = await runChild<HarnessChildResult>(
+            "harness.ts",
+            {
+              topic: topics.raw,
+              groupId: `bench-harness-${randomUUID()}`,
+              batchSize,
+              batchingWindowSeconds: 0,
+              startingPosition: "TRIM_HORIZON",
+              total,
+            } satisfies HarnessChildInput,
+            {
+              env: {
+                STATE_STORE: "memory",
+                OUTPUT_TOPIC: topics.out,
+                LATE_TOPIC: topics.out,
+                DEAD_LETTER_TOPIC: topics.out,
+                KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
+                LOG_LEVEL: "warn",
+              },
+            },
+          );
+          peaks.push(r.peakRssMb);
+          invocations = r.invocations;
+          return perSecond(r.records, r.ms);
+        },
+      );
+      const value = summarize(samples.figure);
+      const bare = summarize(samples.baseline);
+      const label = `batch ${count(batchSize)}, ${count(total)} readings, 6 partitions`;
+      rows.push(
+        compared(
+          {
+            scenario: "3 harness end to end",
+            case: label,
+            metric: "records/s",
+            value,
+            note: `${spread}; ${count(invocations)} invocations`,
+            ...(batchSize === 10_000
+              ? {
+                  target: ">= 80% of bare consumer",
+                  met: value.median / bare.median >= 0.8,
+                }
+              : {}),
+          },
+          "bare kafkajs consumer",
+          bare,
+        ),
+      );
+      rows.push(
+        compared(
+          {
+            scenario: "4 memory",
+            case: `harness process, ${label}`,
+            metric: "peak RSS MB",
+            value: summarize(peaks),
+            target: "< 256 MB",
+            met: Math.max(...peaks) < 256,
+          },
+          "bare consumer process",
+          summarize(barePeaks),
+        ),
+      );
+    }
+  } finally {
+    await deleteTopics([topics.raw, topics.out]);
   }
   return rows;
 };
