@@ -31,7 +31,12 @@ const createTopics = async (run: string) => {
   await admin.createTopics({
     waitForLeaders: true,
     topics: [
-      { topic: topics.raw, numPartitions: 6 },
+      // The readings' timestamps go days back (0..1 s apart): keep them past the broker's retention.
+      {
+        topic: topics.raw,
+        numPartitions: 6,
+        configEntries: [{ name: "retention.ms", value: "-1" }],
+      },
       { topic: topics.out, numPartitions: 1 },
     ],
   });
