@@ -1,9 +1,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
+import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { startStack } from "../stack/stack.ts";
+import { StackNotUpError } from "./errors.ts";
 import { count, progress, type ResultRow, resultTable } from "./measure.ts";
 import { coldStartScenario } from "./scenarios/cold-start.ts";
 import { handlerScenario } from "./scenarios/handler.ts";
@@ -89,12 +91,12 @@ const parseOptions = () => {
   const names = (values.scenario ?? NAMES) as ScenarioName[];
   for (const name of names) {
     if (!NAMES.includes(name))
-      throw new Error(`--scenario must be one of ${NAMES.join(", ")}, got "${name}"`);
+      throw new ConfigError(`--scenario must be one of ${NAMES.join(", ")}, got "${name}"`);
   }
   const sizes = values.size?.map((raw) => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1 || n > 10_000)
-      throw new Error(`--size must be a batch size 1..10000 (Lambda's limit), got "${raw}"`);
+      throw new ConfigError(`--size must be a batch size 1..10000 (Lambda's limit), got "${raw}"`);
     return n;
   });
   return { help: values.help ?? false, names, run: { quick: values.quick ?? false, sizes } };
@@ -111,10 +113,7 @@ const main = async (): Promise<void> => {
     try {
       await startStack({ endpoints: readStackEndpoints(), progress });
     } catch (cause) {
-      throw new Error(
-        `the local stack (Kafka, DynamoDB Local) is not up and could not be started: start it with \`npm run stack:up\`, then run the bench again`,
-        { cause },
-      );
+      throw new StackNotUpError(cause);
     }
   }
   const started = Date.now();
@@ -156,6 +155,12 @@ const main = async (): Promise<void> => {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof StackNotUpError) {
+      process.stderr.write(
+        `bench: ${error.message}${error instanceof ConfigError ? " (see --help)" : ""}\n`,
+      );
+      process.exit(2);
+    }
     createLogger({ fields: { cli: "bench" } }).error("benchmark crashed", { error });
     process.exit(1);
   },

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { BenchChildError } from "../errors.ts";
 
 /** A bench child process: a fresh Node running one script of `bench/children/` through tsx. */
 export interface BenchChild<T> {
@@ -50,13 +51,15 @@ export const startChild = <T>(
     child.once("exit", (code, signal) => {
       const line = out.trim().split("\n").at(-1) ?? "";
       if (code !== 0) {
-        reject(new Error(`bench child ${script} exited with ${code ?? signal}: ${out.trim()}`));
+        reject(
+          new BenchChildError(`bench child ${script} exited with ${code ?? signal}: ${out.trim()}`),
+        );
         return;
       }
       try {
         resolve(JSON.parse(line) as T);
       } catch {
-        reject(new Error(`bench child ${script} printed no result: ${out.trim()}`));
+        reject(new BenchChildError(`bench child ${script} printed no result: ${out.trim()}`));
       }
     });
   });
