@@ -4,7 +4,7 @@ import { SensorWindowsError } from "../lib/errors.ts";
 export class StackNotUpError extends SensorWindowsError {
   constructor(cause: unknown) {
     super(
-      "the local stack (Kafka, DynamoDB Local) is not up and could not be started: start it with `npm run stack:up`, then run the bench again",
+      `the local stack (Kafka, DynamoDB Local) is not up and could not be started (${cause instanceof Error ? cause.message : String(cause)}): start it with \`npm run stack:up\`, then run the bench again`,
       { retryable: true, cause },
     );
   }
