@@ -3,8 +3,8 @@ import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
-import { defaultStackEndpoints, readStackEndpoints } from "../stack/endpoints.ts";
-import { stackStatus, startStack } from "../stack/stack.ts";
+import { readStackEndpoints } from "../stack/endpoints.ts";
+import { startStack } from "../stack/stack.ts";
 import { StackNotUpError } from "./errors.ts";
 import { count, progress, type ResultRow, resultTable } from "./measure.ts";
 import { coldStartScenario } from "./scenarios/cold-start.ts";
@@ -102,27 +102,10 @@ const parseOptions = () => {
   return { help: values.help ?? false, names, run: { quick: values.quick ?? false, sizes } };
 };
 
-/**
- * Starts the local stack when a scenario needs it and it is down, but only on the default local
- * endpoints: started for other ports, stack:up would run a second broker on the shared
- * `.stack/kafka/data` (and rewrite the running stack's config and pid files). Elsewhere the stack
- * must already answer.
- */
+/** Starts the local stack when a scenario needs it and it is down (stack:up is idempotent). */
 const ensureStack = async (): Promise<void> => {
-  const endpoints = readStackEndpoints();
-  const local =
-    endpoints.kafkaBrokers.join(",") === defaultStackEndpoints.kafkaBrokers &&
-    endpoints.dynamodbEndpoint === defaultStackEndpoints.dynamodbEndpoint;
   try {
-    if (local) {
-      await startStack({ endpoints, progress });
-      return;
-    }
-    const down = (await stackStatus({ endpoints })).filter((s) => !s.answers);
-    if (down.length > 0)
-      throw new Error(
-        `${down.map((s) => `${s.name} at ${s.address}`).join(" and ")} not answering`,
-      );
+    await startStack({ endpoints: readStackEndpoints(), progress });
   } catch (cause) {
     throw new StackNotUpError(cause);
   }

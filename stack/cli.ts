@@ -18,6 +18,9 @@ Jars, data, logs and pid files live in ${stackDir} (git-ignored).
 With Docker instead: docker compose up -d   (docker-compose.yml: Redpanda, Console, DynamoDB Local)
 `;
 
+// The AWS SDK's Node 20 notice is not news to someone starting a local stack; the README covers it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const main = async () => {
   const { positionals, values } = parseArgs({
     allowPositionals: true,

@@ -41,16 +41,23 @@ export interface StackOptions {
 const KAFKA_START_TIMEOUT_MS = 60_000;
 const DYNAMODB_START_TIMEOUT_MS = 30_000;
 
-/** Each service: how to find its port, its files, and whether a pid is one we started. */
-const kafkaFiles = {
-  home: join(stackDir, "kafka"),
-  libs: join(stackDir, "kafka", "libs"),
-  data: join(stackDir, "kafka", "data"),
-  config: join(stackDir, "kafka", "server.properties"),
-  log: join(stackDir, "kafka", "kafka.log"),
-  pid: join(stackDir, "kafka.pid"),
-};
-const dynamodbFiles = { log: join(stackDir, "dynamodb.log"), pid: join(stackDir, "dynamodb.pid") };
+/** Kafka's jars, shared by every broker stack:up starts. */
+const kafkaLibs = join(stackDir, "kafka", "libs");
+
+/**
+ * Each service's files, per port: a broker started on another port (KAFKA_BROKERS) must never
+ * share the metadata log, config or pid file of the one on the default port.
+ */
+const kafkaFiles = (port: number) => ({
+  data: join(stackDir, "kafka", String(port), "data"),
+  config: join(stackDir, "kafka", String(port), "server.properties"),
+  log: join(stackDir, "kafka", String(port), "kafka.log"),
+  pid: join(stackDir, `kafka-${port}.pid`),
+});
+const dynamodbFiles = (port: number) => ({
+  log: join(stackDir, `dynamodb-${port}.log`),
+  pid: join(stackDir, `dynamodb-${port}.pid`),
+});
 
 const hostPort = (address: string): { host: string; port: number } => {
   const [host = "localhost", port = "0"] = address.split(":");
@@ -74,13 +81,14 @@ const ourPid = (pidFile: string, marker: string): number | undefined => {
   }
 };
 
-const kafkaMarker = () => kafkaFiles.config;
+const kafkaMarker = (port: number) => kafkaFiles(port).config;
 const dynamodbMarker = (port: number) => `DynamoDBLocal.jar -inMemory -sharedDb -port ${port}`;
 
 /** What runs now, and whether it answers. */
 export const stackStatus = async (options: StackOptions = {}): Promise<ServiceStatus[]> => {
   const endpoints = options.endpoints ?? readStackEndpoints();
   const broker = endpoints.kafkaBrokers[0] ?? "localhost:19092";
+  const kafka = hostPort(broker);
   const dynamo = urlHostPort(endpoints.dynamodbEndpoint);
   const [kafkaUp, dynamoUp] = await Promise.all([
     kafkaAnswers(endpoints.kafkaBrokers),
@@ -90,13 +98,13 @@ export const stackStatus = async (options: StackOptions = {}): Promise<ServiceSt
     {
       name: "kafka",
       address: broker,
-      pid: ourPid(kafkaFiles.pid, kafkaMarker()),
+      pid: ourPid(kafkaFiles(kafka.port).pid, kafkaMarker(kafka.port)),
       answers: kafkaUp,
     },
     {
       name: "dynamodb",
       address: endpoints.dynamodbEndpoint,
-      pid: ourPid(dynamodbFiles.pid, dynamodbMarker(dynamo.port)),
+      pid: ourPid(dynamodbFiles(dynamo.port).pid, dynamodbMarker(dynamo.port)),
       answers: dynamoUp,
     },
   ];
@@ -142,11 +150,12 @@ export const startStack = async (options: StackOptions = {}): Promise<ServiceNam
 export const stopStack = async (options: StackOptions = {}): Promise<ServiceNameValue[]> => {
   const endpoints = options.endpoints ?? readStackEndpoints();
   const progress = options.progress ?? (() => {});
+  const kafka = hostPort(endpoints.kafkaBrokers[0] ?? "localhost:19092");
   const dynamo = urlHostPort(endpoints.dynamodbEndpoint);
   const stopped: ServiceNameValue[] = [];
   for (const [name, pidFile, marker] of [
-    ["kafka", kafkaFiles.pid, kafkaMarker()],
-    ["dynamodb", dynamodbFiles.pid, dynamodbMarker(dynamo.port)],
+    ["kafka", kafkaFiles(kafka.port).pid, kafkaMarker(kafka.port)],
+    ["dynamodb", dynamodbFiles(dynamo.port).pid, dynamodbMarker(dynamo.port)],
   ] as const) {
     const pid = ourPid(pidFile, marker);
     if (pid !== undefined) {
@@ -204,24 +213,25 @@ const startKafka = async (brokers: string[], progress: (line: string) => void) =
   }
   await assertPortFree("Kafka", host, port, "KAFKA_BROKERS");
   requireJava();
+  const files = kafkaFiles(port);
   await fetchKafkaJars(progress);
   const controllerPort = port + 1;
   await assertPortFree("the Kafka controller", host, controllerPort, "KAFKA_BROKERS");
-  mkdirSync(kafkaFiles.data, { recursive: true });
-  writeFileSync(kafkaFiles.config, kafkaServerProperties(port, controllerPort));
-  if (!existsSync(join(kafkaFiles.data, "meta.properties"))) {
+  mkdirSync(files.data, { recursive: true });
+  writeFileSync(files.config, kafkaServerProperties(port, controllerPort, files.data));
+  if (!existsSync(join(files.data, "meta.properties"))) {
     progress("formatting Kafka storage (KRaft, first run only)");
     execFileSync(
       "java",
       [
         "-cp",
-        `${kafkaFiles.libs}/*`,
+        `${kafkaLibs}/*`,
         "kafka.tools.StorageTool",
         "format",
         "-t",
         randomUUID(),
         "-c",
-        kafkaFiles.config,
+        files.config,
         "--ignore-formatted",
       ],
       { stdio: "ignore" },
@@ -236,17 +246,17 @@ const startKafka = async (brokers: string[], progress: (line: string) => void) =
       "-XX:+UseG1GC",
       `-Dlog4j.configuration=file:${join(projectRoot, "stack", "kafka-log4j.properties")}`,
       "-cp",
-      `${kafkaFiles.libs}/*`,
+      `${kafkaLibs}/*`,
       "kafka.Kafka",
-      kafkaFiles.config,
+      files.config,
     ],
-    kafkaFiles.log,
+    files.log,
   );
-  writeFileSync(kafkaFiles.pid, String(pid));
-  progress(`starting Kafka 3.9.1 (pid ${pid}), log ${kafkaFiles.log}`);
+  writeFileSync(files.pid, String(pid));
+  progress(`starting Kafka 3.9.1 (pid ${pid}), log ${files.log}`);
   if (!(await waitUntil(() => kafkaAnswers(brokers, 1_000), KAFKA_START_TIMEOUT_MS))) {
     throw new StackError(
-      `Kafka did not answer on ${brokers.join(",")} within ${KAFKA_START_TIMEOUT_MS / 1000} s; see ${kafkaFiles.log}`,
+      `Kafka did not answer on ${brokers.join(",")} within ${KAFKA_START_TIMEOUT_MS / 1000} s; see ${files.log}`,
     );
   }
   progress(
@@ -258,6 +268,7 @@ const startKafka = async (brokers: string[], progress: (line: string) => void) =
 const kafkaServerProperties = (
   port: number,
   controllerPort: number,
+  dataDir: string,
 ) => `# Written by stack:up; edits are overwritten.
 process.roles=broker,controller
 node.id=1
@@ -267,7 +278,7 @@ advertised.listeners=PLAINTEXT://localhost:${port}
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
-log.dirs=${kafkaFiles.data}
+log.dirs=${dataDir}
 auto.create.topics.enable=false
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -283,10 +294,7 @@ delete.topic.enable=true
 `;
 
 const fetchKafkaJars = async (progress: (line: string) => void) => {
-  if (
-    existsSync(kafkaFiles.libs) &&
-    readdirSync(kafkaFiles.libs).some((f) => f.startsWith("kafka_2.13-3.9.1"))
-  )
+  if (existsSync(kafkaLibs) && readdirSync(kafkaLibs).some((f) => f.startsWith("kafka_2.13-3.9.1")))
     return;
   const mvn = spawnSync("mvn", ["-v"], { encoding: "utf8" });
   if (mvn.error !== undefined || mvn.status !== 0) {
@@ -304,14 +312,14 @@ const fetchKafkaJars = async (progress: (line: string) => void) => {
       "-f",
       join(projectRoot, "stack", "pom.xml"),
       "dependency:copy-dependencies",
-      `-DoutputDirectory=${kafkaFiles.libs}`,
+      `-DoutputDirectory=${kafkaLibs}`,
     ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
   );
   if (result.status !== 0) {
     throw new StackError(`Maven could not fetch the Kafka jars:\n${result.stdout}${result.stderr}`);
   }
-  progress(`Kafka jars in ${kafkaFiles.libs} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  progress(`Kafka jars in ${kafkaLibs} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 };
 
 const startDynamodb = async (endpoint: string, progress: (line: string) => void) => {
@@ -323,6 +331,7 @@ const startDynamodb = async (endpoint: string, progress: (line: string) => void)
   }
   await assertPortFree("DynamoDB Local", host, port, "DYNAMODB_ENDPOINT");
   requireJava();
+  const files = dynamodbFiles(port);
   const jarDir = dynamodbLocalDir();
   const t0 = Date.now();
   const pid = spawnDetached(
@@ -337,14 +346,14 @@ const startDynamodb = async (endpoint: string, progress: (line: string) => void)
       "-port",
       String(port),
     ],
-    dynamodbFiles.log,
+    files.log,
     jarDir,
   );
-  writeFileSync(dynamodbFiles.pid, String(pid));
-  progress(`starting DynamoDB Local (pid ${pid}), log ${dynamodbFiles.log}`);
+  writeFileSync(files.pid, String(pid));
+  progress(`starting DynamoDB Local (pid ${pid}), log ${files.log}`);
   if (!(await waitUntil(() => dynamodbAnswers(endpoint, 1_000), DYNAMODB_START_TIMEOUT_MS))) {
     throw new StackError(
-      `DynamoDB Local did not answer on ${endpoint} within ${DYNAMODB_START_TIMEOUT_MS / 1000} s; see ${dynamodbFiles.log}`,
+      `DynamoDB Local did not answer on ${endpoint} within ${DYNAMODB_START_TIMEOUT_MS / 1000} s; see ${files.log}`,
     );
   }
   progress(
