@@ -37,20 +37,27 @@ export const toTriggerRecord = (
 
 const headersOf = (message: KafkaMessage): KafkaTriggerRecord["headers"] => {
   const headers: KafkaTriggerRecord["headers"] = [];
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values) headers.push({ [name]: signedBytes(v) });
+  const raw = message.headers;
+  if (raw === undefined) return headers;
+  for (const name in raw) {
+    const value = raw[name];
+    if (Array.isArray(value)) for (const v of value) headers.push({ [name]: signedBytes(v) });
+    else headers.push({ [name]: signedBytes(value) });
   }
   return headers;
 };
 
 /** Bytes as Java serializes them: -128..127. */
 export const signedBytes = (value: Buffer | string | undefined): number[] => {
-  const bytes = value === undefined ? Buffer.alloc(0) : Buffer.from(value);
+  const bytes = typeof value === "string" ? Buffer.from(value) : (value ?? NO_BYTES);
   const out = new Array<number>(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = ((bytes[i] as number) << 24) >> 24;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    out[i] = b > 127 ? b - 256 : b;
+  }
   return out;
 };
+const NO_BYTES = Buffer.alloc(0);
 
 export interface EventSource {
   flavour: EventFlavourName;
@@ -92,9 +99,75 @@ export const buildTriggerEvent = (
 /** Lambda's synchronous invocation payload limit, which closes a batch early. */
 export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 
-/** The size a record adds to the serialized event (its JSON plus a separating comma). */
-export const recordJsonBytes = (record: KafkaTriggerRecord): number =>
-  Buffer.byteLength(JSON.stringify(record)) + 1;
+/**
+ * The size a record adds to the serialized event: exactly `Buffer.byteLength(JSON.stringify(record))`
+ * plus a separating comma, counted without serializing. It runs once per consumed record, and
+ * stringifying each one cost more than building it. Base64 and numbers need no escaping and are
+ * ASCII; the topic and header names go through JSON.stringify, as they may hold anything.
+ */
+export const recordJsonBytes = (record: KafkaTriggerRecord): number => {
+  let bytes =
+    RECORD_KEYS_BYTES +
+    jsonStringBytes(record.topic) +
+    numberJsonBytes(record.partition) +
+    numberJsonBytes(record.offset) +
+    numberJsonBytes(record.timestamp) +
+    record.timestampType.length +
+    headersJsonBytes(record.headers);
+  if (record.key !== undefined) bytes += KEY_BYTES + (record.key?.length ?? NULL_STRING_DELTA);
+  if (record.value !== undefined)
+    bytes += VALUE_BYTES + (record.value?.length ?? NULL_STRING_DELTA);
+  return bytes + 1;
+};
+
+/** `{"topic":,"partition":,"offset":,"timestamp":,"timestampType":"","headers":}` */
+const RECORD_KEYS_BYTES =
+  '{"topic":,"partition":,"offset":,"timestamp":,"timestampType":"","headers":}'.length;
+/** `,"key":""` and `,"value":""` */
+const KEY_BYTES = ',"key":""'.length;
+const VALUE_BYTES = ',"value":""'.length;
+/** `null` instead of `""`: the builder omits null keys and values, but the type allows them. */
+const NULL_STRING_DELTA = "null".length - '""'.length;
+
+/** `[{"name":[1,-2]},...]` counted entry by entry: a header's bytes are one number each. */
+const headersJsonBytes = (headers: KafkaTriggerRecord["headers"]): number => {
+  let bytes = 2 + Math.max(0, headers.length - 1); // [] and the commas between headers
+  for (const header of headers) {
+    let keys = 0;
+    for (const name in header) {
+      const values = header[name] as readonly number[];
+      // "name":[...] with commas between the values
+      bytes += jsonStringBytes(name) + 3 + Math.max(0, values.length - 1);
+      for (const v of values) bytes += numberJsonBytes(v);
+      keys++;
+    }
+    bytes += 2 + Math.max(0, keys - 1); // {} and the commas between names
+  }
+  return bytes;
+};
+
+/** Characters of a number as JSON writes it; integers counted without making a string. */
+const numberJsonBytes = (n: number): number => {
+  if (!Number.isSafeInteger(n)) return String(n).length;
+  let chars = n < 0 ? 2 : 1;
+  for (let rest = Math.abs(n); rest >= 10; rest = Math.floor(rest / 10)) chars++;
+  return chars;
+};
+
+/**
+ * A string's JSON byte length, remembered: a batch has one topic and few header names, so the
+ * same few strings come back record after record.
+ */
+const jsonStringBytes = (text: string): number => {
+  let bytes = jsonBytesOf.get(text);
+  if (bytes === undefined) {
+    bytes = Buffer.byteLength(JSON.stringify(text));
+    if (jsonBytesOf.size >= 1_000) jsonBytesOf.clear();
+    jsonBytesOf.set(text, bytes);
+  }
+  return bytes;
+};
+const jsonBytesOf = new Map<string, number>();
 
 /** The event's size without records: envelope and partition keys, generously. */
 export const EVENT_ENVELOPE_BYTES = 1024;

@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import type { KafkaMessage } from "kafkajs";
+import { describe, expect, it } from "vitest";
+import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import {
+  buildTriggerEvent,
+  localClusterArn,
+  recordJsonBytes,
+  signedBytes,
+  toTriggerRecord,
+} from "../../harness/trigger-event-builder.ts";
+
+/** A consumed message as kafkajs hands it over. */
+const message = (overrides: Partial<KafkaMessage> = {}): KafkaMessage =>
+  ({
+    offset: "41",
+    timestamp: "1700000000000",
+    key: Buffer.from("sensor-1"),
+    value: Buffer.from('{"ts":1700000000000,"value":21.5}'),
+    headers: {},
+    attributes: 0,
+    ...overrides,
+  }) as KafkaMessage;
+
+describe("toTriggerRecord", () => {
+  it("encodes key and value in base64 and copies the coordinates", () => {
+    const record = toTriggerRecord("raw-temperature", 3, message());
+    expect(record).toEqual({
+      topic: "raw-temperature",
+      partition: 3,
+      offset: 41,
+      timestamp: 1700000000000,
+      timestampType: "CREATE_TIME",
+      headers: [],
+      key: Buffer.from("sensor-1").toString("base64"),
+      value: Buffer.from('{"ts":1700000000000,"value":21.5}').toString("base64"),
+    });
+  });
+
+  it("omits a null key and a null value, as real payloads do", () => {
+    const record = toTriggerRecord("t", 0, message({ key: null, value: null }));
+    expect(record).not.toHaveProperty("key");
+    expect(record).not.toHaveProperty("value");
+  });
+
+  it("turns headers into one-entry objects of signed bytes, repeated names kept", () => {
+    const record = toTriggerRecord(
+      "t",
+      0,
+      message({ headers: { a: Buffer.from([0, 127, 128, 255]), b: ["x", "y"] } }),
+    );
+    expect(record.headers).toEqual([{ a: [0, 127, -128, -1] }, { b: [120] }, { b: [121] }]);
+  });
+});
+
+describe("signedBytes", () => {
+  it.each([
+    [[0x00], [0]],
+    [[0x7f], [127]],
+    [[0x80], [-128]],
+    [[0xff], [-1]],
+  ])("%j becomes %j", (bytes, expected) => {
+    expect(signedBytes(Buffer.from(bytes))).toEqual(expected);
+  });
+});
+
+describe("buildTriggerEvent", () => {
+  const records = [
+    toTriggerRecord("raw", 0, message({ offset: "1" })),
+    toTriggerRecord("raw", 1, message({ offset: "7" })),
+    toTriggerRecord("raw", 0, message({ offset: "2" })),
+  ];
+
+  it("groups records by <topic>-<partition> in offset order, with an ARN for MSK", () => {
+    const event = buildTriggerEvent(
+      { flavour: "msk", bootstrapServers: ["b1:9092", "b2:9092"], clusterArn: localClusterArn() },
+      records,
+    );
+    expect(event.eventSource).toBe("aws:kafka");
+    expect(event).toHaveProperty("eventSourceArn", localClusterArn());
+    expect(event.bootstrapServers).toBe("b1:9092,b2:9092");
+    expect(Object.keys(event.records)).toEqual(["raw-0", "raw-1"]);
+    expect(event.records["raw-0"]?.map((r) => r.offset)).toEqual([1, 2]);
+  });
+
+  it("has no eventSourceArn for self-managed Kafka", () => {
+    const event = buildTriggerEvent(
+      { flavour: "self-managed", bootstrapServers: ["b1:9092"], clusterArn: localClusterArn() },
+      records,
+    );
+    expect(event.eventSource).toBe("SelfManagedKafka");
+    expect(event).not.toHaveProperty("eventSourceArn");
+  });
+});
+
+describe("recordJsonBytes counts exactly what JSON.stringify would, plus a comma", () => {
+  const base = toTriggerRecord("raw-temperature", 5, message());
+  const cases: [string, KafkaTriggerRecord][] = [
+    ["a plain record", base],
+    ["no key", toTriggerRecord("raw-temperature", 5, message({ key: null }))],
+    ["no key, no value", toTriggerRecord("t", 0, message({ key: null, value: null }))],
+    ["big offset and partition", { ...base, partition: 123, offset: 9_007_199_254_740_991 }],
+    ["no timestamp (-1), offset 0", { ...base, timestamp: -1, offset: 0, partition: 10 }],
+    ["LOG_APPEND_TIME", { ...base, timestampType: "LOG_APPEND_TIME" }],
+    [
+      "headers with odd names",
+      toTriggerRecord(
+        "t",
+        0,
+        message({ headers: { 'quote"d': Buffer.from([200, 1]), "é-ü": Buffer.from("v") } }),
+      ),
+    ],
+    ["a null key, as the type allows", { ...base, key: null }],
+    [
+      "a seed-like uuid header",
+      toTriggerRecord("t", 0, message({ headers: { uuid: randomUUID() } })),
+    ],
+    [
+      "headers of every byte and an empty one",
+      toTriggerRecord(
+        "t",
+        0,
+        message({ headers: { all: Buffer.from(Array.from({ length: 256 }, (_, i) => i)), e: "" } }),
+      ),
+    ],
+    ["a header object with two names", { ...base, headers: [{ a: [1, -100], b: [] }] }],
+    ["an empty value", toTriggerRecord("t", 0, message({ value: Buffer.alloc(0) }))],
+  ];
+
+  describe.each(cases)("%s", (_, record) => {
+    it("matches", () => {
+      expect(recordJsonBytes(record)).toBe(Buffer.byteLength(JSON.stringify(record)) + 1);
+    });
+  });
+
+  it("follows a change of topic", () => {
+    const other = { ...base, topic: "another-topic-name" };
+    expect(recordJsonBytes(base)).toBe(Buffer.byteLength(JSON.stringify(base)) + 1);
+    expect(recordJsonBytes(other)).toBe(Buffer.byteLength(JSON.stringify(other)) + 1);
+  });
+});
