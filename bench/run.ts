@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
@@ -7,6 +8,7 @@ import { readStackEndpoints } from "../stack/endpoints.ts";
 import { startStack } from "../stack/stack.ts";
 import { StackNotUpError } from "./errors.ts";
 import { count, progress, type ResultRow, resultTable } from "./measure.ts";
+import { profileChildrenInto } from "./scenarios/child-process.ts";
 import { coldStartScenario } from "./scenarios/cold-start.ts";
 import { handlerScenario } from "./scenarios/handler.ts";
 import { handlerMemoryScenario } from "./scenarios/handler-memory.ts";
@@ -73,6 +75,8 @@ Options:
   --scenario NAME    run only this scenario; repeatable
   --size N           batch size for handler-* and harness (1..10000); repeatable
                      (default: 100, 1000, 10000 for handler-*, 100 and 10000 for harness)
+  --cpu-prof DIR     write a V8 CPU profile of every child process (harness, bare consumer, ...)
+                     to DIR, to open in Chrome DevTools or speedscope
   -h, --help         this help
 
 Environment: KAFKA_BROKERS (default localhost:19092), DYNAMODB_ENDPOINT (default
@@ -85,6 +89,7 @@ const parseOptions = () => {
       quick: { type: "boolean" },
       scenario: { type: "string", multiple: true },
       size: { type: "string", multiple: true },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -99,7 +104,13 @@ const parseOptions = () => {
       throw new ConfigError(`--size must be a batch size 1..10000 (Lambda's limit), got "${raw}"`);
     return n;
   });
-  return { help: values.help ?? false, names, run: { quick: values.quick ?? false, sizes } };
+  const cpuProfileDir = values["cpu-prof"];
+  return {
+    help: values.help ?? false,
+    names,
+    cpuProfileDir: cpuProfileDir === undefined ? undefined : resolve(cpuProfileDir),
+    run: { quick: values.quick ?? false, sizes },
+  };
 };
 
 /** Starts the local stack when a scenario needs it and it is down (stack:up is idempotent). */
@@ -118,6 +129,11 @@ const main = async (): Promise<void> => {
     return;
   }
   const { quick } = options.run;
+  if (options.cpuProfileDir !== undefined) {
+    mkdirSync(options.cpuProfileDir, { recursive: true });
+    profileChildrenInto(options.cpuProfileDir);
+    progress(`CPU profiles of the child processes go to ${options.cpuProfileDir}`);
+  }
   if (options.names.some((n) => SCENARIOS[n].stack)) await ensureStack();
   const started = Date.now();
   const rows: ResultRow[] = [];

@@ -13,6 +13,13 @@ export interface BenchChild<T> {
   stop(): void;
 }
 
+let profileDir: string | undefined;
+
+/** From now on, every child writes a V8 CPU profile (`--cpu-prof`) into `dir` when it exits. */
+export const profileChildrenInto = (dir: string): void => {
+  profileDir = dir;
+};
+
 /**
  * Starts `bench/children/<script>` in its own process, so that what it measures (RSS, a consumer's
  * throughput) is not mixed with the bench's own work. The child gets `input` as one JSON argument,
@@ -27,7 +34,14 @@ export const startChild = <T>(
   const path = fileURLToPath(new URL(`../children/${script}`, import.meta.url));
   const child = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), "--import", "tsx", path, JSON.stringify(input)],
+    [
+      ...(options.nodeFlags ?? []),
+      ...(profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
+      "--import",
+      "tsx",
+      path,
+      JSON.stringify(input),
+    ],
     {
       stdio: ["pipe", "pipe", "inherit"],
       env: {
