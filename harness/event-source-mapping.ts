@@ -14,6 +14,7 @@ import {
   type FailureConditionName,
   failureRecord,
 } from "./failure-destination.ts";
+import { fetchSettings } from "./fetch-settings.ts";
 import { lambdaContext } from "./lambda-context.ts";
 import {
   buildTriggerEvent,
@@ -94,15 +95,9 @@ export class EventSourceMapping {
       ...options,
     };
     const { trigger } = this.#o;
-    const windowMs = trigger.maximumBatchingWindowInSeconds * 1000;
     this.#consumer = options.kafka.consumer({
       groupId: trigger.consumerGroupId,
-      // The batching window: the broker holds a fetch until enough bytes for a full batch have
-      // arrived or the window has passed (at least 100 ms, so an idle poller doesn't spin).
-      maxWaitTimeInMs: Math.max(100, windowMs),
-      minBytes: windowMs === 0 ? 1 : Math.min(trigger.batchSize * 40, MAX_EVENT_BYTES),
-      maxBytesPerPartition: MAX_EVENT_BYTES,
-      maxBytes: 64 * 1024 * 1024,
+      ...fetchSettings(trigger),
       allowAutoTopicCreation: false,
       // A member killed without leaving is noticed after this; Kafka accepts 6..300 s by default.
       sessionTimeout: 10_000,

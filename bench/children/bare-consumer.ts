@@ -6,12 +6,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
+import { fetchSettings } from "../../harness/fetch-settings.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { childInput, peakRssMb, reportResult } from "./protocol.ts";
 
 export interface BareConsumerInput {
   topic: string;
   total: number;
+  /** The harness's batch size it is compared with: the fetch settings follow it. */
+  batchSize: number;
 }
 
 export interface BareConsumerResult {
@@ -26,13 +29,10 @@ const kafka = new Kafka({
   brokers: readStackEndpoints().kafkaBrokers,
   logLevel: logLevel.NOTHING,
 });
-// The harness's fetch settings with a batching window of 0 (harness/event-source-mapping.ts).
+// The harness's fetch settings for the same batch size, with a batching window of 0.
 const consumer = kafka.consumer({
   groupId: `bench-bare-${randomUUID()}`,
-  maxWaitTimeInMs: 100,
-  minBytes: 1,
-  maxBytesPerPartition: 6 * 1024 * 1024,
-  maxBytes: 64 * 1024 * 1024,
+  ...fetchSettings({ batchSize: input.batchSize, maximumBatchingWindowInSeconds: 0 }),
 });
 await consumer.connect();
 await consumer.subscribe({ topic: input.topic, fromBeginning: true });

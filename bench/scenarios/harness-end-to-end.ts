@@ -103,6 +103,7 @@ export const harnessScenario = async (options: {
           const r = await runChild<BareConsumerResult>("bare-consumer.ts", {
             topic: topics.raw,
             total,
+            batchSize,
           } satisfies BareConsumerInput);
           barePeaks.push(r.peakRssMb);
           return perSecond(r.records, r.ms);

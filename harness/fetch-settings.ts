@@ -1,0 +1,45 @@
+import type { ConsumerConfig } from "kafkajs";
+import { MAX_EVENT_BYTES } from "./trigger-event-builder.ts";
+
+/**
+ * Bytes fetched per partition for each record a batch may hold. Records on the wire are smaller
+ * than in the event (base64, JSON, headers as numbers), so a full batch of typical sensor readings
+ * (~120 bytes each on the wire) arrives in one fetch, while a fetch never holds many batches'
+ * worth of decoded messages: kafkajs decodes a whole fetch response at once, and at 6 MB per
+ * partition that alone made a harness of 10 000-record batches use 700 MB.
+ */
+export const FETCH_BYTES_PER_RECORD = 256;
+
+/** The smallest fetch per partition: small batches still get a useful read per round trip. */
+export const MIN_FETCH_BYTES_PER_PARTITION = 256 * 1024;
+
+/** The fetch settings, from a trigger's batch size and batching window. */
+export interface TriggerBatching {
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+}
+
+/**
+ * The kafkajs consumer's fetch settings for a trigger. The batching window becomes the broker's
+ * fetch wait: it holds a fetch until enough bytes for a full batch arrived or the window passed
+ * (at least 100 ms, so an idle poller doesn't spin). Each partition's fetch is sized for one batch,
+ * never more than the 6 MB an event may hold.
+ * https://kafka.js.org/docs/consuming#options
+ */
+export const fetchSettings = (
+  trigger: TriggerBatching,
+): Pick<ConsumerConfig, "maxWaitTimeInMs" | "minBytes" | "maxBytesPerPartition" | "maxBytes"> => {
+  const windowMs = trigger.maximumBatchingWindowInSeconds * 1000;
+  const maxBytesPerPartition = Math.min(
+    MAX_EVENT_BYTES,
+    Math.max(MIN_FETCH_BYTES_PER_PARTITION, trigger.batchSize * FETCH_BYTES_PER_RECORD),
+  );
+  return {
+    maxWaitTimeInMs: Math.max(100, windowMs),
+    minBytes: windowMs === 0 ? 1 : Math.min(trigger.batchSize * 40, MAX_EVENT_BYTES),
+    maxBytesPerPartition,
+    // Kafka's limit for a whole fetch response (all partitions of a broker); at least one batch
+    // is always returned, so this bounds memory without stalling a partition.
+    maxBytes: maxBytesPerPartition * 4,
+  };
+};
