@@ -105,18 +105,20 @@ export const applyRecords = <S, O, I extends BatchItem>(
 
   let pid = "";
   let pidOf: { topic: string; partition: number } | undefined;
+  let partition = emptyPartitionState("");
   for (const item of items) {
-    // Records come grouped by partition: build the id once per group, not once per record.
+    // Records come grouped by partition: look the partition up once per group, not per record.
     if (pidOf?.partition !== item.source.partition || pidOf.topic !== item.source.topic) {
       pidOf = item.source;
       pid = partitionIdOf(pidOf);
+      let state = out.partitions.get(pid);
+      if (state === undefined) {
+        state = { ...(partitions.get(pid) ?? emptyPartitionState(pid)) };
+        out.partitions.set(pid, state);
+      }
+      partition = state;
     }
     const offset = item.source.offset;
-    let partition = out.partitions.get(pid);
-    if (partition === undefined) {
-      partition = { ...(partitions.get(pid) ?? emptyPartitionState(pid)) };
-      out.partitions.set(pid, partition);
-    }
     if (offset <= partition.appliedOffset) {
       out.duplicates++;
       continue;
@@ -182,7 +184,8 @@ const foldIntoWindow = <S>(
   while (i >= 0 && (windows[i] as OpenWindow<S>).start > start) i--;
   const found = windows[i];
   if (found !== undefined && found.start === start) {
-    windows[i] = { start, state: aggregation.add(found.state, reading) };
+    // The window object is this batch's own (copySensor copies them), so it can take the new state.
+    found.state = aggregation.add(found.state, reading);
   } else {
     windows.splice(i + 1, 0, { start, state: aggregation.init(reading) });
   }
@@ -291,10 +294,11 @@ export const takePending = <S, O>(
   emptied: { ...sensor, pending: [] },
 });
 
+/** A sensor's state the batch may change: its open windows copied too, as folding replaces their state. */
 const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({
   ...s,
   appliedOffsets: { ...s.appliedOffsets },
-  windows: [...s.windows],
+  windows: s.windows.map((w) => ({ ...w })),
   pending: [...s.pending],
 });
 
