@@ -8,7 +8,11 @@ import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import { createAggregateHandler } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
-import { temperatureRules } from "../../functions/aggregate-temperatures/dependencies.ts";
+import {
+  decodeOptionsFrom,
+  outputTopicsFrom,
+  temperatureRules,
+} from "../../functions/aggregate-temperatures/dependencies.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { ReadingStream } from "../events.ts";
@@ -42,15 +46,8 @@ const rules = temperatureRules(config);
 const store = new MemoryWindowStateStore<TemperatureState>(sensorIndexesFor(rules, undefined));
 const aggregate = createAggregateHandler({
   rules,
-  decode: {
-    timestampSource: config.timestampSource,
-    maxEventTimeSkewMs: config.maxEventTimeSkewMs,
-  },
-  topics: {
-    windows: config.outputTopic,
-    late: config.lateTopic,
-    deadLetters: config.deadLetterTopic,
-  },
+  decode: decodeOptionsFrom(config),
+  topics: outputTopicsFrom(config),
   store,
   sink: { send: async () => {} },
   logger: silentLogger,

@@ -3,7 +3,11 @@ import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import { createAggregateHandler } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
-import { temperatureRules } from "../../functions/aggregate-temperatures/dependencies.ts";
+import {
+  decodeOptionsFrom,
+  outputTopicsFrom,
+  temperatureRules,
+} from "../../functions/aggregate-temperatures/dependencies.ts";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { MemoryRecordSink } from "../../functions/record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
@@ -130,15 +134,8 @@ const runHandler = async (
   const fresh = store === StoreKind.memory ? memoryStore() : await dynamoStore();
   const aggregate = createAggregateHandler({
     rules,
-    decode: {
-      timestampSource: config.timestampSource,
-      maxEventTimeSkewMs: config.maxEventTimeSkewMs,
-    },
-    topics: {
-      windows: config.outputTopic,
-      late: config.lateTopic,
-      deadLetters: config.deadLetterTopic,
-    },
+    decode: decodeOptionsFrom(config),
+    topics: outputTopicsFrom(config),
     store: fresh.store,
     sink: new MemoryRecordSink(),
     logger: silentLogger,

@@ -88,6 +88,23 @@ export const lazyKafkaSink = (
   };
 };
 
+/** How records are decoded, from the configuration. */
+export const decodeOptionsFrom = (
+  config: AggregateConfig,
+): AggregateDependencies<TemperatureState, TemperatureSummary>["decode"] => ({
+  timestampSource: config.timestampSource,
+  maxEventTimeSkewMs: config.maxEventTimeSkewMs,
+});
+
+/** Where closed windows, late readings and dead letters go, from the configuration. */
+export const outputTopicsFrom = (
+  config: AggregateConfig,
+): AggregateDependencies<TemperatureState, TemperatureSummary>["topics"] => ({
+  windows: config.outputTopic,
+  late: config.lateTopic,
+  deadLetters: config.deadLetterTopic,
+});
+
 /** Everything but the sink, from the configuration. */
 export const dependenciesFrom = (
   config: AggregateConfig,
@@ -96,15 +113,8 @@ export const dependenciesFrom = (
   const rules = temperatureRules(config);
   return {
     rules,
-    decode: {
-      timestampSource: config.timestampSource,
-      maxEventTimeSkewMs: config.maxEventTimeSkewMs,
-    },
-    topics: {
-      windows: config.outputTopic,
-      late: config.lateTopic,
-      deadLetters: config.deadLetterTopic,
-    },
+    decode: decodeOptionsFrom(config),
+    topics: outputTopicsFrom(config),
     store: stateStoreFor(config, rules),
     logger,
     now: Date.now,
