@@ -3,6 +3,20 @@
 # PyPI into a git-ignored virtualenv on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+  -h | --help)
+    echo "Usage: npm run lint:template"
+    echo
+    echo "Lints template.yaml with cfn-lint, installed on first use into .stack/cfn-lint-venv"
+    echo "(needs python3 with venv). Regenerate the template first with npm run template."
+    exit 0
+    ;;
+  "") ;;
+  *)
+    echo "lint-template: takes no arguments, got \"$*\" (--help)" >&2
+    exit 2
+    ;;
+esac
 venv=.stack/cfn-lint-venv
 if [ ! -x "$venv/bin/cfn-lint" ]; then
   echo "lint-template: installing cfn-lint into $venv (first run only)" >&2
