@@ -21,6 +21,8 @@ interface RunOptions {
   quick: boolean;
   /** Batch sizes for the scenarios that take them (handler and harness). */
   sizes: number[] | undefined;
+  /** IDLE_TIMEOUT_MS for the handler scenarios (off by default, as in the function). */
+  idleTimeoutMs: number | undefined;
 }
 
 /** Each scenario, by the name `--scenario` takes, and whether it needs the local stack. */
@@ -28,7 +30,12 @@ const SCENARIOS = {
   "handler-memory": {
     stack: false,
     run: (o: RunOptions) =>
-      handlerScenario({ quick: o.quick, store: "memory", sizes: o.sizes ?? [100, 1_000, 10_000] }),
+      handlerScenario({
+        quick: o.quick,
+        store: "memory",
+        sizes: o.sizes ?? [100, 1_000, 10_000],
+        idleTimeoutMs: o.idleTimeoutMs,
+      }),
   },
   "handler-dynamodb": {
     stack: true,
@@ -37,6 +44,7 @@ const SCENARIOS = {
         quick: o.quick,
         store: "dynamodb",
         sizes: o.sizes ?? [100, 1_000, 10_000],
+        idleTimeoutMs: o.idleTimeoutMs,
       }),
   },
   harness: {
@@ -75,6 +83,8 @@ Options:
   --scenario NAME    run only this scenario; repeatable
   --size N           batch size for handler-* and harness (1..10000); repeatable
                      (default: 100, 1000, 10000 for handler-*, 100 and 10000 for harness)
+  --idle-timeout MS  handler-* with idle closing on (IDLE_TIMEOUT_MS), to compare with a run
+                     without it: what the idle sweep's index costs the handler's normal path
   --cpu-prof DIR     write a V8 CPU profile of every child process (harness, bare consumer, ...)
                      to DIR, to open in Chrome DevTools or speedscope
   -h, --help         this help
@@ -83,6 +93,16 @@ Environment: KAFKA_BROKERS (default localhost:19092), DYNAMODB_ENDPOINT (default
 http://localhost:8000).
 `;
 
+const idleTimeoutFlag = (raw: string | undefined): number | undefined => {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(
+      `--idle-timeout must be a whole number of milliseconds >= 1, got "${raw}"`,
+    );
+  return n;
+};
+
 const parseOptions = () => {
   const { values } = parseArgs({
     options: {
@@ -90,6 +110,7 @@ const parseOptions = () => {
       scenario: { type: "string", multiple: true },
       size: { type: "string", multiple: true },
       "cpu-prof": { type: "string" },
+      "idle-timeout": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -109,7 +130,11 @@ const parseOptions = () => {
     help: values.help ?? false,
     names,
     cpuProfileDir: cpuProfileDir === undefined ? undefined : resolve(cpuProfileDir),
-    run: { quick: values.quick ?? false, sizes },
+    run: {
+      quick: values.quick ?? false,
+      sizes,
+      idleTimeoutMs: idleTimeoutFlag(values["idle-timeout"]),
+    },
   };
 };
 

@@ -36,6 +36,11 @@ export interface HandlerScenarioOptions {
   store: StoreKindName;
   /** Batch sizes to run (default 100, 1 000 and 10 000). */
   sizes: readonly number[];
+  /**
+   * IDLE_TIMEOUT_MS for the stores' indexes (undefined = off, the default): with it on, every
+   * sensor write also keeps the idle sweep's index, which is what idle closing costs the handler.
+   */
+  idleTimeoutMs?: number | undefined;
 }
 
 // The function's own defaults (10 s windows, 1 s grace, closing per sensor, ts from the payload).
@@ -79,7 +84,11 @@ export const handlerScenario = async (options: HandlerScenarioOptions): Promise<
       if (options.quick && options.store === "dynamodb" && sensors > 5 && batchSize !== 1_000)
         continue;
       const { batches, warmups, runs } = plan(options.store, options.quick, sensors, batchSize);
-      const label = `batch ${count(batchSize)}, ${count(sensors)} sensors`;
+      const label = `batch ${count(batchSize)}, ${count(sensors)} sensors${
+        options.idleTimeoutMs === undefined
+          ? ""
+          : `, idle timeout ${count(options.idleTimeoutMs)} ms`
+      }`;
       progress(`handler, ${options.store} store, ${label}: ${warmups}+${runs} runs`);
       const events = new ReadingStream({ sensors }).events(batches, batchSize);
       const records = recordCount(events);
@@ -92,7 +101,7 @@ export const handlerScenario = async (options: HandlerScenarioOptions): Promise<
           return perSecond(records, performance.now() - t0);
         },
         async () => {
-          const run = await runHandler(options.store, events);
+          const run = await runHandler(options.store, events, options.idleTimeoutMs);
           requests.push(run.requests / batches);
           return perSecond(records, run.ms);
         },
@@ -130,8 +139,10 @@ export const handlerScenario = async (options: HandlerScenarioOptions): Promise<
 const runHandler = async (
   store: StoreKindName,
   events: readonly KafkaTriggerEvent[],
+  idleTimeoutMs: number | undefined,
 ): Promise<{ ms: number; requests: number }> => {
-  const fresh = store === StoreKind.memory ? memoryStore() : await dynamoStore();
+  const fresh =
+    store === StoreKind.memory ? memoryStore(idleTimeoutMs) : await dynamoStore(idleTimeoutMs);
   const aggregate = createAggregateHandler({
     rules,
     decode: decodeOptionsFrom(config),
@@ -158,8 +169,8 @@ const runHandler = async (
   return { ms, requests };
 };
 
-const memoryStore = () => ({
-  store: new MemoryWindowStateStore<TemperatureState>(sensorIndexesFor(rules, undefined)),
+const memoryStore = (idleTimeoutMs: number | undefined) => ({
+  store: new MemoryWindowStateStore<TemperatureState>(sensorIndexesFor(rules, idleTimeoutMs)),
   requests: () => 0,
   dispose: async () => {},
 });
@@ -167,7 +178,9 @@ const memoryStore = () => ({
 let tables = 0;
 
 /** A store on a fresh table in DynamoDB Local, through a client that counts its requests. */
-const dynamoStore = async (): Promise<{
+const dynamoStore = async (
+  idleTimeoutMs: number | undefined,
+): Promise<{
   store: WindowStateStore<TemperatureState>;
   requests: () => number;
   dispose: () => Promise<void>;
@@ -181,7 +194,7 @@ const dynamoStore = async (): Promise<{
       client: counting.client,
       tableName,
       retentionMs: config.stateRetentionMs,
-      indexes: sensorIndexesFor(rules, undefined),
+      indexes: sensorIndexesFor(rules, idleTimeoutMs),
     }),
     requests: counting.total,
     dispose: async () => {
