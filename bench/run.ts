@@ -72,7 +72,8 @@ Scenarios (all by default, in this order):
                         5 and 10 000 sensors
   handler-dynamodb   2. the same with DynamoDB Local, and DynamoDB requests per batch
   harness            3. harness + function end to end on a pre-filled 6-partition topic vs a bare
-                        kafkajs consumer; 4. the harness process's peak RSS
+                        kafkajs consumer, and the harness with a no-op function (its own cost);
+                        4. the harness process's peak RSS
   handler-rss        4. RSS of the handler over 1 000 batches of 10 000 (start vs end)
   latency            5. produce-to-output latency of closing records at 10 000 readings/s
   cold-start         6. import time of each function module in a fresh Node process (the bundle

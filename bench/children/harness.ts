@@ -21,6 +21,8 @@ export interface HarnessChildInput {
   startingPosition: StartingPositionName;
   /** Stop after this many records; undefined = run until stdin closes. */
   total?: number;
+  /** Invoke a function that does nothing instead of aggregate-temperatures: the harness alone. */
+  noopFunction?: boolean;
 }
 
 export interface HarnessChildResult {
@@ -80,7 +82,7 @@ const harness = await startHarness({
         startingPosition: input.startingPosition,
       }),
       handler: async (event, context) => {
-        await handler(event, context);
+        if (!input.noopFunction) await handler(event, context);
         for (const list of Object.values(event.records)) records += list.length;
         invocations++;
         lastEnd = performance.now();

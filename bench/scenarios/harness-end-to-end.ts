@@ -78,7 +78,8 @@ const prefill = async (topic: string, total: number): Promise<number[]> => {
  * Scenario 3, and the harness part of scenario 4: records/s from a pre-filled 6-partition topic
  * through the harness and the real `aggregate-temperatures` (in-memory store, output produced to
  * Kafka), next to a bare kafkajs consumer reading the same topic, alternating, in the same run;
- * and the harness process's peak RSS. Each consumer runs in a fresh process with a fresh group.
+ * the harness with a function that does nothing (what building Lambda's events costs); and the
+ * harness process's peak RSS. Each consumer runs in a fresh process with a fresh group.
  */
 export const harnessScenario = async (options: {
   quick: boolean;
@@ -96,7 +97,31 @@ export const harnessScenario = async (options: {
       progress(`harness end to end, batch ${count(batchSize)}: ${repetitions.runs} runs of each`);
       const peaks: number[] = [];
       const barePeaks: number[] = [];
+      const noopSamples: number[] = [];
       let invocations = 0;
+      const runHarness = (noopFunction: boolean) =>
+        runChild<HarnessChildResult>(
+          "harness.ts",
+          {
+            topic: topics.raw,
+            groupId: `bench-harness-${randomUUID()}`,
+            batchSize,
+            batchingWindowSeconds: 0,
+            startingPosition: "TRIM_HORIZON",
+            total,
+            noopFunction,
+          } satisfies HarnessChildInput,
+          {
+            env: {
+              STATE_STORE: "memory",
+              OUTPUT_TOPIC: topics.out,
+              LATE_TOPIC: topics.out,
+              DEAD_LETTER_TOPIC: topics.out,
+              KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
+              LOG_LEVEL: "warn",
+            },
+          },
+        );
       const samples = await repeatPaired(
         repetitions,
         async () => {
@@ -109,27 +134,10 @@ export const harnessScenario = async (options: {
           return perSecond(r.records, r.ms);
         },
         async () => {
-          const r = await runChild<HarnessChildResult>(
-            "harness.ts",
-            {
-              topic: topics.raw,
-              groupId: `bench-harness-${randomUUID()}`,
-              batchSize,
-              batchingWindowSeconds: 0,
-              startingPosition: "TRIM_HORIZON",
-              total,
-            } satisfies HarnessChildInput,
-            {
-              env: {
-                STATE_STORE: "memory",
-                OUTPUT_TOPIC: topics.out,
-                LATE_TOPIC: topics.out,
-                DEAD_LETTER_TOPIC: topics.out,
-                KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
-                LOG_LEVEL: "warn",
-              },
-            },
-          );
+          // The harness with a function that does nothing: what the harness itself costs.
+          const noop = await runHarness(true);
+          noopSamples.push(perSecond(noop.records, noop.ms));
+          const r = await runHarness(false);
           peaks.push(r.peakRssMb);
           invocations = r.invocations;
           return perSecond(r.records, r.ms);
@@ -152,6 +160,18 @@ export const harnessScenario = async (options: {
                   met: value.median / bare.median >= 0.8,
                 }
               : {}),
+          },
+          "bare kafkajs consumer",
+          bare,
+        ),
+      );
+      rows.push(
+        compared(
+          {
+            scenario: "3 harness end to end",
+            case: `${label}, a function that does nothing (the harness's own cost)`,
+            metric: "records/s",
+            value: summarize(noopSamples),
           },
           "bare kafkajs consumer",
           bare,
