@@ -79,11 +79,19 @@ export const buildTriggerEvent = (
   records: readonly KafkaTriggerRecord[],
 ): KafkaTriggerEvent => {
   const grouped: Record<string, KafkaTriggerRecord[]> = {};
+  let list: KafkaTriggerRecord[] = [];
+  let topic: string | undefined;
+  let partition = -1;
   for (const r of records) {
-    const id = `${r.topic}-${r.partition}`;
-    const list = grouped[id] ?? [];
+    // Records come in runs of one partition: find its list once per run, not once per record.
+    if (r.partition !== partition || r.topic !== topic) {
+      topic = r.topic;
+      partition = r.partition;
+      const id = `${topic}-${partition}`;
+      list = grouped[id] ?? [];
+      grouped[id] = list;
+    }
     list.push(r);
-    grouped[id] = list;
   }
   const bootstrapServers = source.bootstrapServers.join(",");
   return source.flavour === EventFlavour.msk
