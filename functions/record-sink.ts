@@ -1,4 +1,5 @@
 import type { Producer } from "kafkajs";
+import { OutputProduceError } from "./errors.ts";
 
 /** One record to produce. Keys and values as Kafka carries them. */
 export interface OutputRecord {
@@ -38,7 +39,11 @@ export const MAX_RECORDS_PER_REQUEST = 500;
 export const kafkaRecordSink = (producer: Producer): RecordSink => ({
   async send(batches) {
     for (const topicMessages of requestsOf(batches, MAX_RECORDS_PER_REQUEST)) {
-      await producer.sendBatch({ topicMessages, acks: -1 });
+      try {
+        await producer.sendBatch({ topicMessages, acks: -1 });
+      } catch (error) {
+        throw new OutputProduceError([...new Set(topicMessages.map((t) => t.topic))], error);
+      }
     }
   },
 });

@@ -21,3 +21,16 @@ export class InvalidBatchItemFailureError extends SensorWindowsError {
     );
   }
 }
+
+/**
+ * The trigger's topic does not exist. The broker does not create topics on demand (as MSK by
+ * default), so the mapping cannot start; Lambda shows such a mapping as "Topic not found".
+ */
+export class TopicNotFoundError extends SensorWindowsError {
+  constructor(topic: string, brokers: readonly string[]) {
+    super(
+      `topic "${topic}" does not exist on ${brokers.join(",")}: create it (npm start and npm run produce create the project's topics), or point the trigger at another one with --topic`,
+      { retryable: false },
+    );
+  }
+}

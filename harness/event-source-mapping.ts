@@ -7,7 +7,11 @@ import type {
 } from "../functions/kafka-trigger-event.ts";
 import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
-import { FunctionTimeoutError, InvalidBatchItemFailureError } from "./errors.ts";
+import {
+  FunctionTimeoutError,
+  InvalidBatchItemFailureError,
+  TopicNotFoundError,
+} from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
 import {
   FailureCondition,
@@ -125,6 +129,10 @@ export class EventSourceMapping {
   async start(): Promise<void> {
     const { trigger, logger } = this.#o;
     await this.#admin.connect();
+    if (!(await this.#admin.listTopics()).includes(trigger.topic)) {
+      await this.#admin.disconnect();
+      throw new TopicNotFoundError(trigger.topic, this.#o.bootstrapServers);
+    }
     this.#timestampType = await this.#topicTimestampType();
     await this.#applyStartingPosition();
     if (trigger.errorControls?.onFailureTopic !== undefined) {

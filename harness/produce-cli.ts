@@ -4,6 +4,7 @@ import { readStackEndpoints } from "../stack/endpoints.ts";
 import { numberFlag, runCli } from "./cli-args.ts";
 import { defaultGeneratorOptions } from "./reading-generator.ts";
 import { produceReadings } from "./reading-producer.ts";
+import { ensureTopics, projectTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm run produce -- [options]
 
@@ -11,7 +12,7 @@ Produces synthetic temperature readings like the seed tutorial's producer: keys 
 values {"ts": <ISO time, UTC>, "value": 0..100}, a uuid header, a random 0..1 s pause each.
 
 Options:
-  --topic NAME           topic to write to (default raw-temperature)
+  --topic NAME           topic to write to (default raw-temperature; created if missing)
   --count N              readings to produce (default 10000)
   --rate N               readings per second instead of the seed's random pause
   --fast                 as fast as possible, in batches (event time still advances 0..1 s a reading)
@@ -55,6 +56,16 @@ runCli("produce", async () => {
     brokers: readStackEndpoints().kafkaBrokers,
     logLevel: logLevel.ERROR,
   });
+  // The broker does not create topics on demand: create this one if it is missing, with the
+  // project's partition count for it (3 for a topic of its own).
+  const admin = kafka.admin();
+  await admin.connect();
+  const numPartitions = projectTopics.find((t) => t.topic === topic)?.numPartitions ?? 3;
+  const created = await ensureTopics(admin, [{ topic, numPartitions }]).finally(() =>
+    admin.disconnect(),
+  );
+  if (created.length > 0)
+    process.stderr.write(`produce: created topic ${topic} (${numPartitions} partitions)\n`);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   let stop = false;

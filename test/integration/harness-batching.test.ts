@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { TopicNotFoundError } from "../../harness/errors.ts";
 import { MAX_EVENT_BYTES } from "../../harness/trigger-event-builder.ts";
 import {
   brokers,
@@ -199,5 +200,16 @@ describe("starting position applies only to a group without commits", () => {
     track(await harnessFor(kafka, second.handler, { topic, consumerGroupId: groupId }));
     await eventually("3 new records", () => second.recorded.delivered() === 3);
     expect(second.recorded.byPartition.get(0)).toEqual([10, 11, 12]);
+  });
+});
+
+describe("a trigger on a topic that does not exist", () => {
+  it("refuses to start, naming the topic and the fix", async () => {
+    const topic = uniqueName("missing-topic");
+    const { handler } = recordingHandler();
+    await expect(harnessFor(kafka, handler, { topic })).rejects.toThrow(
+      new RegExp(`topic "${topic}" does not exist on .*: create it`),
+    );
+    await expect(harnessFor(kafka, handler, { topic })).rejects.toBeInstanceOf(TopicNotFoundError);
   });
 });

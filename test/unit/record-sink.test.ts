@@ -1,5 +1,13 @@
+import type { Producer, TopicMessages } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { type OutputRecord, requestsOf, type TopicRecords } from "../../functions/record-sink.ts";
+import { OutputProduceError } from "../../functions/errors.ts";
+import {
+  kafkaRecordSink,
+  MAX_RECORDS_PER_REQUEST,
+  type OutputRecord,
+  requestsOf,
+  type TopicRecords,
+} from "../../functions/record-sink.ts";
 
 const records = (n: number, prefix = "r"): OutputRecord[] =>
   Array.from({ length: n }, (_, i) => ({ key: "k", value: `${prefix}${i}` }));
@@ -59,5 +67,41 @@ describe("requestsOf splits output into produce requests of bounded size", () =>
     expect(flattened).toEqual(
       batches.flatMap(({ topic, records }) => records.map((r) => `${topic}/${r.value}`)),
     );
+  });
+});
+
+/** A stand-in producer that records each request, or fails them all with `error`. */
+const recordingProducer = (error?: Error) => {
+  const requests: TopicMessages[][] = [];
+  const producer = {
+    sendBatch: async ({ topicMessages }: { topicMessages: TopicMessages[] }) => {
+      if (error !== undefined) throw error;
+      requests.push(topicMessages);
+      return [];
+    },
+  } as unknown as Producer;
+  return { producer, requests };
+};
+
+describe("kafkaRecordSink", () => {
+  it("sends bounded requests one after the other, in order", async () => {
+    const { producer, requests } = recordingProducer();
+    await kafkaRecordSink(producer).send([
+      { topic: "a", records: records(MAX_RECORDS_PER_REQUEST + 1) },
+    ]);
+    expect(requests.map((r) => r.map((t) => t.messages.length))).toEqual([
+      [MAX_RECORDS_PER_REQUEST],
+      [1],
+    ]);
+  });
+
+  it("names the topic and the fix when the broker does not know it, as a retryable error", async () => {
+    const { producer } = recordingProducer(
+      new Error("This server does not host this topic-partition"),
+    );
+    const sent = kafkaRecordSink(producer).send([{ topic: "agg-missing", records: records(1) }]);
+    await expect(sent).rejects.toThrow(OutputProduceError);
+    await expect(sent).rejects.toThrow(/producing to agg-missing failed: .*does the topic exist/);
+    await expect(sent).rejects.toMatchObject({ retryable: true });
   });
 });
