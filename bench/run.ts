@@ -25,28 +25,19 @@ interface RunOptions {
   idleTimeoutMs: number | undefined;
 }
 
+/** Scenarios 1 and 2: the handler with one store, at the given or the default batch sizes. */
+const handlerWith = (store: "memory" | "dynamodb") => (o: RunOptions) =>
+  handlerScenario({
+    quick: o.quick,
+    store,
+    sizes: o.sizes ?? [100, 1_000, 10_000],
+    idleTimeoutMs: o.idleTimeoutMs,
+  });
+
 /** Each scenario, by the name `--scenario` takes, and whether it needs the local stack. */
 const SCENARIOS = {
-  "handler-memory": {
-    stack: false,
-    run: (o: RunOptions) =>
-      handlerScenario({
-        quick: o.quick,
-        store: "memory",
-        sizes: o.sizes ?? [100, 1_000, 10_000],
-        idleTimeoutMs: o.idleTimeoutMs,
-      }),
-  },
-  "handler-dynamodb": {
-    stack: true,
-    run: (o: RunOptions) =>
-      handlerScenario({
-        quick: o.quick,
-        store: "dynamodb",
-        sizes: o.sizes ?? [100, 1_000, 10_000],
-        idleTimeoutMs: o.idleTimeoutMs,
-      }),
-  },
+  "handler-memory": { stack: false, run: handlerWith("memory") },
+  "handler-dynamodb": { stack: true, run: handlerWith("dynamodb") },
   harness: {
     stack: true,
     run: (o: RunOptions) => harnessScenario({ quick: o.quick, sizes: o.sizes ?? [100, 10_000] }),
