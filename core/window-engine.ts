@@ -1,13 +1,13 @@
 import type { Aggregation } from "./aggregation.ts";
 import type { DecodedRecord } from "./decode-reading.ts";
-import { partitionIdOf, type Reading, type RecordCoordinates } from "./reading.ts";
+import type { Reading, RecordCoordinates } from "./reading.ts";
 import { type WindowSpec, windowCloseTime, windowStartFor } from "./window-spec.ts";
 import {
   ClosedBy,
   type ClosedByName,
+  type ClosedWindowState,
   ClosingStrategy,
   type ClosingStrategyName,
-  emptyPartitionState,
   emptySensorState,
   type OpenWindow,
   type PartitionState,
@@ -54,11 +54,14 @@ export interface ClosedWindow<O> {
   closedBy: ClosedByName;
 }
 
+/** What one batch of one partition did to its state. */
 export interface AppliedBatch<S, I extends BatchItem> {
-  /** New states of the partitions the batch touched. */
-  partitions: Map<string, PartitionState>;
-  /** New states of the sensors the batch touched. */
-  sensors: Map<string, SensorState<S>>;
+  /** The partition afterwards, its closed windows already taken out of its sensors. */
+  partition: PartitionState<S>;
+  /** Sensors whose state changed (read, closed or both). */
+  changed: Set<string>;
+  /** Windows the batch closed, oldest first per sensor. */
+  closed: ClosedWindowState<S>[];
   late: LateReading[];
   /** Bad records to dead-letter, in batch order. */
   deadLetters: DeadLetterItem<I>[];
@@ -69,83 +72,96 @@ export interface AppliedBatch<S, I extends BatchItem> {
 }
 
 /**
- * Applies a batch's records, in the order given (each partition's records in offset order), to
- * the loaded state. Pure: the inputs are not modified.
+ * Applies one partition's batch (its records in offset order) to the partition's state, then closes
+ * the windows stream time has passed. Pure: `partition` is not modified.
  *
- * Each record is decided as if it were processed alone, so batching never changes the result:
- * it is late when its window was already closed by the stream time before it (Quix Streams'
- * and Kafka Streams' rule), otherwise it is folded into its window. A record at or below an
- * offset already applied (kept per partition and per sensor) is skipped, which makes redelivery
- * of a whole or an overlapping batch a no-op.
+ * Each record is decided as if it were processed alone, so batching never changes the result: it
+ * is late when its window was already closed by the stream time before it (Quix Streams' and Kafka
+ * Streams' rule), otherwise it is folded into its window. A record at or below the partition's
+ * applied offset is skipped, which makes redelivery of a whole or an overlapping batch a no-op.
+ * Closing depends only on stream time, so closing once per batch gives the same windows as
+ * closing after every record.
  *
- * Windows are not closed here: call {@link closeWindows} afterwards (closing depends only on
- * stream time, so closing once per batch gives the same windows as closing after every record).
- *
- * @param partitions loaded partition states; missing ones start empty.
- * @param sensors loaded sensor states; missing ones start empty.
  * @param now wall-clock ms, recorded as the sensors' `lastReadingAt`.
  */
-export const applyRecords = <S, O, I extends BatchItem>(
+export const applyBatch = <S, O, I extends BatchItem>(
   rules: WindowRules<S, O>,
+  partition: PartitionState<S>,
   items: readonly I[],
-  partitions: ReadonlyMap<string, PartitionState>,
-  sensors: ReadonlyMap<string, SensorState<S>>,
   now: number,
 ): AppliedBatch<S, I> => {
+  const read = readRecords(rules, partition, items, now);
+  const candidates =
+    rules.closing === ClosingStrategy.partition
+      ? overlay(partition.sensors, read.sensors).values()
+      : read.sensors.values();
+  const closing = closeWindows(rules, candidates, read.streamTime);
+  const sensors = overlay(read.sensors, closing.sensors);
+  return {
+    partition: {
+      partitionId: partition.partitionId,
+      streamTime: read.streamTime,
+      appliedOffset: read.appliedOffset,
+      sensors: overlay(partition.sensors, sensors),
+    },
+    changed: new Set(sensors.keys()),
+    closed: closing.closed,
+    late: read.late,
+    deadLetters: read.deadLetters,
+    duplicates: read.duplicates,
+    aggregated: read.aggregated,
+  };
+};
+
+interface ReadRecords<S, I extends BatchItem> {
+  streamTime: number | null;
+  appliedOffset: number;
+  /** The sensors the records touched, as this batch's own copies. */
+  sensors: Map<string, SensorState<S>>;
+  late: LateReading[];
+  deadLetters: DeadLetterItem<I>[];
+  duplicates: number;
+  aggregated: number;
+}
+
+/** Folds each record into its sensor's window, or finds it late, bad or already applied. */
+const readRecords = <S, O, I extends BatchItem>(
+  rules: WindowRules<S, O>,
+  partition: PartitionState<S>,
+  items: readonly I[],
+  now: number,
+): ReadRecords<S, I> => {
   const { spec, aggregation } = rules;
   const byPartition = rules.closing === ClosingStrategy.partition;
-  const out: AppliedBatch<S, I> = {
-    partitions: new Map(),
+  const out: ReadRecords<S, I> = {
+    streamTime: partition.streamTime,
+    appliedOffset: partition.appliedOffset,
     sensors: new Map(),
     late: [],
     deadLetters: [],
     duplicates: 0,
     aggregated: 0,
   };
-
-  let pid = "";
-  let pidOf: { topic: string; partition: number } | undefined;
-  let partition = emptyPartitionState("");
   for (const item of items) {
-    // Records come grouped by partition: look the partition up once per group, not per record.
-    if (pidOf?.partition !== item.source.partition || pidOf.topic !== item.source.topic) {
-      pidOf = item.source;
-      pid = partitionIdOf(pidOf);
-      let state = out.partitions.get(pid);
-      if (state === undefined) {
-        state = { ...(partitions.get(pid) ?? emptyPartitionState(pid)) };
-        out.partitions.set(pid, state);
-      }
-      partition = state;
-    }
-    const offset = item.source.offset;
-    if (offset <= partition.appliedOffset) {
+    if (item.source.offset <= out.appliedOffset) {
       out.duplicates++;
       continue;
     }
-    partition.appliedOffset = offset;
+    out.appliedOffset = item.source.offset;
     if (!item.decoded.ok) {
       out.deadLetters.push(item as DeadLetterItem<I>);
       continue;
     }
-
     const reading = item.decoded.reading;
-    const partitionTimeBefore = partition.streamTime;
-    partition.streamTime = maxTime(partition.streamTime, reading.eventTime);
+    const partitionTimeBefore = out.streamTime;
+    out.streamTime = maxTime(out.streamTime, reading.eventTime);
 
     let sensor = out.sensors.get(reading.sensor);
     if (sensor === undefined) {
-      sensor = copySensor(sensors.get(reading.sensor) ?? emptySensorState<S>(reading.sensor, pid));
+      const stored = partition.sensors.get(reading.sensor);
+      sensor = stored === undefined ? emptySensorState<S>(reading.sensor) : copySensor(stored);
       out.sensors.set(reading.sensor, sensor);
     }
-    // The partition's item may lag the sensor's after a crash between their writes: the sensor's
-    // own guard decides whether this reading was already folded in.
-    if (offset <= (sensor.appliedOffsets[pid] ?? -1)) {
-      out.duplicates++;
-      continue;
-    }
-    sensor.appliedOffsets[pid] = offset;
-    sensor.partitionId = pid;
     sensor.lastReadingAt = now;
 
     const streamTimeBefore = maxTime(
@@ -191,53 +207,74 @@ const foldIntoWindow = <S>(
   }
 };
 
+/** Sensors whose windows closed, and the closed windows, oldest first per sensor. */
+export interface Closing<S> {
+  sensors: Map<string, SensorState<S>>;
+  closed: ClosedWindowState<S>[];
+}
+
 /**
  * Closes every open window whose `end + grace` the governing stream time has reached (the
- * sensor's own under closing "key", its partition's under "partition"), moving it to the sensor's
- * `pending` windows. Pure. Returns only the sensors that changed.
+ * sensor's own under closing "key", `partitionStreamTime` under "partition"). Pure.
  */
 export const closeWindows = <S, O>(
   rules: WindowRules<S, O>,
   sensors: Iterable<SensorState<S>>,
-  partitions: ReadonlyMap<string, PartitionState>,
-): Map<string, SensorState<S>> => {
-  const changed = new Map<string, SensorState<S>>();
+  partitionStreamTime: number | null,
+): Closing<S> => {
+  const out: Closing<S> = { sensors: new Map(), closed: [] };
   for (const sensor of sensors) {
     const governing =
-      rules.closing === ClosingStrategy.partition
-        ? (partitions.get(sensor.partitionId)?.streamTime ?? null)
-        : sensor.streamTime;
-    const closed = closeThrough(
-      rules,
-      sensor,
-      maxTime(governing, sensor.closedThrough),
-      ClosedBy.streamTime,
-    );
-    if (closed !== undefined) changed.set(sensor.sensor, closed);
+      rules.closing === ClosingStrategy.partition ? partitionStreamTime : sensor.streamTime;
+    const time = maxTime(governing, sensor.closedThrough);
+    const n = closableCount(rules, sensor, time);
+    if (n === 0) continue;
+    out.sensors.set(sensor.sensor, { ...sensor, windows: sensor.windows.slice(n) });
+    for (const w of sensor.windows.slice(0, n)) {
+      out.closed.push({
+        sensor: sensor.sensor,
+        start: w.start,
+        state: w.state,
+        closedBy: ClosedBy.streamTime,
+      });
+    }
   }
-  return changed;
+  return out;
 };
 
 /**
- * Idle closing (opt-in): when a sensor has sent nothing for `idleTimeoutMs` of wall-clock time,
- * closes its windows whose `end + grace` the wall clock has passed, and records that in
- * `closedThrough` so that readings arriving later for them are late. Pure; returns undefined when
- * nothing closes.
+ * Idle closing (opt-in) over a whole partition: every sensor that has sent nothing for
+ * `idleTimeoutMs` of wall-clock time gets its windows whose `end + grace` the wall clock has passed
+ * closed, and records that in `closedThrough` so that readings arriving later for them are late.
+ * Pure.
  */
 export const closeIdleWindows = <S, O>(
   rules: WindowRules<S, O>,
-  sensor: SensorState<S>,
+  sensors: Iterable<SensorState<S>>,
   now: number,
   idleTimeoutMs: number,
-): SensorState<S> | undefined => {
-  if (now - sensor.lastReadingAt < idleTimeoutMs) return undefined;
-  const closed = closeThrough(rules, sensor, now, ClosedBy.idle);
-  if (closed === undefined) return undefined;
-  const last = closed.pending.at(-1) as OpenWindow<S>;
-  return {
-    ...closed,
-    closedThrough: maxTime(closed.closedThrough, windowCloseTime(last.start, rules.spec)),
-  };
+): Closing<S> => {
+  const out: Closing<S> = { sensors: new Map(), closed: [] };
+  for (const sensor of sensors) {
+    if (now - sensor.lastReadingAt < idleTimeoutMs) continue;
+    const n = closableCount(rules, sensor, now);
+    if (n === 0) continue;
+    const last = sensor.windows[n - 1] as OpenWindow<S>;
+    out.sensors.set(sensor.sensor, {
+      ...sensor,
+      windows: sensor.windows.slice(n),
+      closedThrough: maxTime(sensor.closedThrough, windowCloseTime(last.start, rules.spec)),
+    });
+    for (const w of sensor.windows.slice(0, n)) {
+      out.closed.push({
+        sensor: sensor.sensor,
+        start: w.start,
+        state: w.state,
+        closedBy: ClosedBy.idle,
+      });
+    }
+  }
+  return out;
 };
 
 /**
@@ -254,52 +291,71 @@ export const idleDueAt = <S, O>(
   return Math.max(sensor.lastReadingAt + idleTimeoutMs, windowCloseTime(first.start, rules.spec));
 };
 
-/** Moves the windows closed at `time` to pending; undefined when none closes. */
-const closeThrough = <S, O>(
+/** The earliest `idleDueAt` of a partition's sensors: when the idle sweep should look at it. */
+export const partitionIdleDueAt = <S, O>(
+  rules: WindowRules<S, O>,
+  partition: PartitionState<S>,
+  idleTimeoutMs: number,
+): number | null => {
+  let earliest: number | null = null;
+  for (const sensor of partition.sensors.values()) {
+    const at = idleDueAt(rules, sensor, idleTimeoutMs);
+    if (at !== null && (earliest === null || at < earliest)) earliest = at;
+  }
+  return earliest;
+};
+
+/**
+ * Sensors that have sent nothing since `before` (wall clock): their state is dropped, as a TTL
+ * drops a quiet key's state in Kafka Streams. Pure.
+ */
+export const quietSensors = <S>(partition: PartitionState<S>, before: number): string[] => {
+  const quiet: string[] = [];
+  for (const sensor of partition.sensors.values()) {
+    if (sensor.lastReadingAt < before) quiet.push(sensor.sensor);
+  }
+  return quiet;
+};
+
+/** A closed window in emission form. Pure. */
+export const windowResult = <S, O>(
+  rules: WindowRules<S, O>,
+  window: ClosedWindowState<S>,
+): ClosedWindow<O> => ({
+  sensor: window.sensor,
+  start: window.start,
+  end: window.start + rules.spec.sizeMs,
+  result: rules.aggregation.result(window.state),
+  closedBy: window.closedBy,
+});
+
+/** How many of a sensor's oldest windows close at stream time `time`. */
+const closableCount = <S, O>(
   rules: WindowRules<S, O>,
   sensor: SensorState<S>,
   time: number | null,
-  closedBy: ClosedByName,
-): SensorState<S> | undefined => {
-  if (time === null) return undefined;
+): number => {
+  if (time === null) return 0;
   let n = 0;
   while (
     n < sensor.windows.length &&
     windowCloseTime((sensor.windows[n] as OpenWindow<S>).start, rules.spec) <= time
   )
     n++;
-  if (n === 0) return undefined;
-  return {
-    ...sensor,
-    windows: sensor.windows.slice(n),
-    pending: [...sensor.pending, ...sensor.windows.slice(0, n).map((w) => ({ ...w, closedBy }))],
-  };
+  return n;
 };
 
-/**
- * The windows a sensor has pending, in emission form, and the sensor without them (to store once
- * they are emitted). Pure.
- */
-export const takePending = <S, O>(
-  rules: WindowRules<S, O>,
-  sensor: SensorState<S>,
-): { windows: ClosedWindow<O>[]; emptied: SensorState<S> } => ({
-  windows: sensor.pending.map((w) => ({
-    sensor: sensor.sensor,
-    start: w.start,
-    end: w.start + rules.spec.sizeMs,
-    result: rules.aggregation.result(w.state),
-    closedBy: w.closedBy,
-  })),
-  emptied: { ...sensor, pending: [] },
-});
+/** `base` with `changes` laid over it, as a new map (neither is modified). */
+export const overlay = <K, V>(base: ReadonlyMap<K, V>, changes: ReadonlyMap<K, V>): Map<K, V> => {
+  const out = new Map(base);
+  for (const [k, v] of changes) out.set(k, v);
+  return out;
+};
 
 /** A sensor's state the batch may change: its open windows copied too, as folding replaces their state. */
 const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({
   ...s,
-  appliedOffsets: { ...s.appliedOffsets },
   windows: s.windows.map((w) => ({ ...w })),
-  pending: [...s.pending],
 });
 
 const maxTime = (a: number | null, b: number | null): number | null =>

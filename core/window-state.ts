@@ -1,6 +1,16 @@
 /**
  * The state the window engine keeps between batches, in plain JSON-able objects. Stores persist
  * these as they are; the engine never sees how.
+ *
+ * State is kept **per Kafka partition**, as Quix Streams and Kafka Streams keep their state stores:
+ * a sensor's readings are keyed by sensor, so they all land in one partition, and everything one
+ * batch of that partition changes (its sensors' windows and the partition's applied offset) is one
+ * value that a store writes atomically. A sensor whose readings arrive on two partitions (a
+ * producer that changed partitioner) is aggregated separately in each, as in Quix.
+ * https://quix.io/docs/quix-streams/windowing.html
+ *
+ * States are immutable values: the engine returns new objects and never modifies one it was given,
+ * so a store or a cache may keep them by reference.
  */
 
 /** Whose stream time closes a window: the sensor's own (Quix's default) or its partition's. */
@@ -16,8 +26,9 @@ export interface OpenWindow<S> {
 export const ClosedBy = { streamTime: "stream-time", idle: "idle" } as const;
 export type ClosedByName = (typeof ClosedBy)[keyof typeof ClosedBy];
 
-/** A window whose closing is decided and stored, but whose emission is not yet confirmed. */
-export interface PendingWindow<S> extends OpenWindow<S> {
+/** A window whose closing is decided, with its aggregate state: what is stored until emitted. */
+export interface ClosedWindowState<S> extends OpenWindow<S> {
+  sensor: string;
   closedBy: ClosedByName;
 }
 
@@ -26,66 +37,44 @@ export interface SensorState<S> {
   sensor: string;
   /** Largest event time seen for this sensor; null before the first reading. */
   streamTime: number | null;
-  /**
-   * Highest offset processed for this sensor, per `"<topic>-<partition>"`. A replayed record at or
-   * below it was already applied (or found late) and is skipped: this is the replay guard.
-   */
-  appliedOffsets: Record<string, number>;
   /** Open windows, oldest first. */
   windows: OpenWindow<S>[];
-  /**
-   * Closed windows not yet confirmed emitted, oldest first. Closing is stored before emitting, so
-   * a crash in between re-emits them (same window ids) instead of losing or changing them.
-   */
-  pending: PendingWindow<S>[];
   /**
    * Set when idle closing closed windows: every window whose `end + grace` is at or below it is
    * closed, whatever stream time says, so a reading arriving later for it is late. Null otherwise.
    */
   closedThrough: number | null;
-  /** The partition of the sensor's latest reading: whose stream time closes it under "partition". */
-  partitionId: string;
   /** Wall-clock ms when the latest reading was processed (for expiry and idle closing). */
   lastReadingAt: number;
 }
 
-/** What is kept per Kafka partition. */
-export interface PartitionState {
+/** Everything kept for one Kafka partition (`"<topic>-<partition>"`). */
+export interface PartitionState<S> {
   partitionId: string;
   /** Largest event time seen in the partition (used by closing strategy "partition"). */
   streamTime: number | null;
-  /** Highest offset processed in this partition; -1 before any. Replays at or below are skipped. */
+  /**
+   * Highest offset applied in this partition; -1 before any. A replayed record at or below it was
+   * already applied (or found late, or dead-lettered) and is skipped: the replay guard. It is exact
+   * because it is stored in the same write as the sensors it describes.
+   */
   appliedOffset: number;
+  /** The partition's sensors, by id. */
+  sensors: ReadonlyMap<string, SensorState<S>>;
 }
 
 /** A fresh sensor, before its first reading. */
-export const emptySensorState = <S>(sensor: string, partitionId: string): SensorState<S> => ({
+export const emptySensorState = <S>(sensor: string): SensorState<S> => ({
   sensor,
   streamTime: null,
-  appliedOffsets: {},
   windows: [],
-  pending: [],
   closedThrough: null,
-  partitionId,
   lastReadingAt: 0,
 });
 
-export const emptyPartitionState = (partitionId: string): PartitionState => ({
+export const emptyPartitionState = <S>(partitionId: string): PartitionState<S> => ({
   partitionId,
   streamTime: null,
   appliedOffset: -1,
+  sensors: new Map(),
 });
-
-/**
- * When a sensor next needs closing work: 0 when it has pending windows (emit them now), else the
- * close time of its oldest open window, or null when nothing is open. What a due-window index
- * sorts by.
- */
-export const nextCloseTime = <S>(
-  state: SensorState<S>,
-  closeTimeOf: (start: number) => number,
-): number | null => {
-  if (state.pending.length > 0) return 0;
-  const first = state.windows[0];
-  return first === undefined ? null : closeTimeOf(first.start);
-};

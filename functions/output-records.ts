@@ -10,6 +10,12 @@ import type { OutputRecord } from "./record-sink.ts";
 export const WINDOW_ID_HEADER = "window-id";
 /** Header on dead letters carrying the reason code. */
 export const DEAD_LETTER_REASON_HEADER = "dead-letter-reason";
+/**
+ * Header on late readings and dead letters carrying the source record's coordinates,
+ * `<topic>-<partition>@<offset>`: their identity, so a consumer can drop the one duplicate a crash
+ * between producing and marking can cause.
+ */
+export const SOURCE_RECORD_HEADER = "source-record";
 
 /**
  * A closed window as the seed pipeline emits it (`time` = window end, the aggregate under the
@@ -45,7 +51,10 @@ export const lateRecord = (late: LateReading): OutputRecord => ({
     lateByMs: late.lateByMs,
     source: coordinates(late.reading.source),
   }),
-  headers: { [WINDOW_ID_HEADER]: windowId(late.reading.sensor, late.windowStart) },
+  headers: {
+    [WINDOW_ID_HEADER]: windowId(late.reading.sensor, late.windowStart),
+    [SOURCE_RECORD_HEADER]: sourceRecordId(late.reading.source),
+  },
 });
 
 /**
@@ -68,7 +77,7 @@ export const deadLetterRecord = (
       headers: record.headers ?? [],
     },
   }),
-  headers: { [DEAD_LETTER_REASON_HEADER]: reason },
+  headers: { [DEAD_LETTER_REASON_HEADER]: reason, [SOURCE_RECORD_HEADER]: sourceRecordId(record) },
 });
 
 const coordinates = (s: RecordCoordinates): RecordCoordinates => ({
@@ -77,3 +86,7 @@ const coordinates = (s: RecordCoordinates): RecordCoordinates => ({
   offset: s.offset,
   timestamp: s.timestamp,
 });
+
+/** `<topic>-<partition>@<offset>`: one Kafka record, wherever it is seen again. */
+export const sourceRecordId = (s: RecordCoordinates): string =>
+  `${s.topic}-${s.partition}@${s.offset}`;

@@ -12,3 +12,13 @@ export class StateConflictError extends SensorWindowsError {
 
 /** The state store could not be reached or refused the request (throttling, network, auth). */
 export class StateStoreUnavailableError extends SensorWindowsError {}
+
+/**
+ * Stored state this code can't read: written by another format version, or damaged. Not
+ * retryable: the message says which item and what to do.
+ */
+export class StateFormatError extends SensorWindowsError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, ...options });
+  }
+}

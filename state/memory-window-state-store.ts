@@ -1,112 +1,93 @@
-import type { SensorIndexes } from "../core/sensor-indexes.ts";
-import type { PartitionState, SensorState } from "../core/window-state.ts";
+import { emptyPartitionState, type PartitionState } from "../core/window-state.ts";
 import { StateConflictError } from "./errors.ts";
 import type {
-  Loaded,
-  LoadedState,
-  StateChanges,
-  StateRequest,
-  VersionedWrite,
-  WindowStateStore,
+  CommitResult,
+  OutboxEntry,
+  PartitionCommit,
+  PartitionStateStore,
+  StoredPartition,
 } from "./window-state-store.ts";
 
-interface Versioned<T> {
-  value: T;
-  version: number;
+interface Held<S, X> {
+  stored: StoredPartition<S>;
+  outputs: Map<number, X>;
+  idleAt: number | null;
 }
 
 /**
  * Window state in process memory: for unit tests, benchmarks and `STATE_STORE=memory` demos.
  * State is lost with the process, so never use it behind a real Lambda trigger.
- * Values are kept by reference, not cloned: the window engine never modifies a state it was given
- * (it copies on write, see `applyRecords`), and cloning would dominate the cost of a batch.
+ * States are kept by reference, not cloned: the window engine never modifies a state it was given
+ * (it returns new ones), and cloning would dominate the cost of a batch.
  */
-export class MemoryWindowStateStore<S> implements WindowStateStore<S> {
-  readonly #sensors = new Map<string, Versioned<SensorState<S>>>();
-  readonly #partitions = new Map<string, Versioned<PartitionState>>();
-  readonly #indexes: SensorIndexes<S>;
+export class MemoryWindowStateStore<S, X = unknown> implements PartitionStateStore<S, X> {
+  readonly #partitions = new Map<string, Held<S, X>>();
 
-  /** @param indexes what `findSensorsDue` and `findSensorsIdle` look at (see `sensorIndexesFor`). */
-  constructor(indexes: SensorIndexes<S> = {}) {
-    this.#indexes = indexes;
+  async load(partitionId: string): Promise<StoredPartition<S>> {
+    const held = this.#partitions.get(partitionId);
+    if (held === undefined) {
+      return { state: emptyPartitionState<S>(partitionId), version: 0, outbox: [] };
+    }
+    return { ...held.stored, outbox: [...held.stored.outbox] };
   }
 
-  async load(request: StateRequest): Promise<LoadedState<S>> {
-    return {
-      partitions: loadFrom(this.#partitions, request.partitionIds),
-      sensors: loadFrom(this.#sensors, request.sensorIds),
-    };
-  }
-
-  async findSensorsDue(partitionId: string, streamTime: number): Promise<string[]> {
-    const dueAt = this.#indexes.dueAt;
-    if (dueAt === undefined) return [];
-    return this.#sensorsWhere((s) => {
-      const at = dueAt(s);
-      return s.partitionId === partitionId && at !== null && at <= streamTime;
-    });
-  }
-
-  async findSensorsIdle(now: number): Promise<string[]> {
-    const idleAt = this.#indexes.idleAt;
-    if (idleAt === undefined) return [];
-    return this.#sensorsWhere((s) => {
-      const at = idleAt(s);
-      return at !== null && at <= now;
-    });
-  }
-
-  // A scan, which is fine in memory: the DynamoDB store answers the same questions with indexes.
-  #sensorsWhere(test: (s: SensorState<S>) => boolean): string[] {
-    return [...this.#sensors.values()]
-      .filter(({ value }) => test(value))
-      .map(({ value }) => value.sensor);
-  }
-
-  async save(changes: StateChanges<S>): Promise<void> {
-    // Check everything first, so a conflict leaves the store as it was.
-    checkVersions(this.#sensors, changes.sensors, (s) => s.sensor);
-    checkVersions(this.#partitions, changes.partitions, (p) => p.partitionId);
-    for (const w of changes.sensors) put(this.#sensors, w.value.sensor, w);
-    for (const w of changes.partitions) put(this.#partitions, w.value.partitionId, w);
-  }
-
-  /** Every sensor state, for tests and diagnostics. */
-  sensorStates(): SensorState<S>[] {
-    return [...this.#sensors.values()].map((v) => structuredClone(v.value));
-  }
-}
-
-const loadFrom = <T>(items: Map<string, Versioned<T>>, ids: readonly string[]) => {
-  const out = new Map<string, Loaded<T>>();
-  for (const id of ids) {
-    const item = items.get(id);
-    out.set(
-      id,
-      item === undefined
-        ? { value: undefined, version: 0 }
-        : { value: item.value, version: item.version },
-    );
-  }
-  return out;
-};
-
-const checkVersions = <T>(
-  items: Map<string, Versioned<T>>,
-  writes: readonly VersionedWrite<T>[],
-  idOf: (value: T) => string,
-) => {
-  for (const w of writes) {
-    const id = idOf(w.value);
-    const current = items.get(id)?.version ?? 0;
-    if (current !== w.expectedVersion) {
+  async commit(partitionId: string, change: PartitionCommit<S, X>): Promise<CommitResult> {
+    const held = this.#partitions.get(partitionId);
+    const current = held?.stored.version ?? 0;
+    if (current !== change.expectedVersion) {
       throw new StateConflictError(
-        `state of "${id}" changed underneath this batch (version ${current}, expected ${w.expectedVersion}); the batch will be retried`,
+        `partition ${partitionId} is at version ${current}, not ${change.expectedVersion}: another invocation changed it; the work will be redone`,
       );
     }
+    const version = current + 1;
+    const outbox = [...(held?.stored.outbox ?? [])];
+    const outputs = held?.outputs ?? new Map<number, X>();
+    if (change.outputs !== undefined) {
+      const { payload, claimedBy, claimedAt } = change.outputs;
+      outbox.push({ seq: version, claimedBy, claimedAt, ref: String(version) });
+      outputs.set(version, payload);
+    }
+    this.#partitions.set(partitionId, {
+      stored: { state: change.state, version, outbox },
+      outputs,
+      idleAt: change.idleAt,
+    });
+    return { version, outbox: [...outbox] };
   }
-};
 
-const put = <T>(items: Map<string, Versioned<T>>, id: string, w: VersionedWrite<T>) => {
-  items.set(id, { value: w.value, version: w.expectedVersion + 1 });
-};
+  async readOutputs(partitionId: string, entries: readonly OutboxEntry[]): Promise<Map<number, X>> {
+    const outputs = this.#partitions.get(partitionId)?.outputs;
+    const found = new Map<number, X>();
+    for (const { seq } of entries) {
+      const payload = outputs?.get(seq);
+      if (payload !== undefined) found.set(seq, payload);
+    }
+    return found;
+  }
+
+  async markEmitted(
+    partitionId: string,
+    seqs: readonly number[],
+    after: { version: number; idleAt: number | null },
+  ): Promise<void> {
+    const held = this.#partitions.get(partitionId);
+    if (held === undefined) return;
+    const done = new Set(seqs);
+    held.stored = { ...held.stored, outbox: held.stored.outbox.filter((e) => !done.has(e.seq)) };
+    for (const seq of seqs) held.outputs.delete(seq);
+    if (held.stored.version === after.version) held.idleAt = after.idleAt;
+  }
+
+  /** Every partition's current state (for inspection: benchmarks, tests). */
+  partitionStates(): PartitionState<S>[] {
+    return [...this.#partitions.values()].map((held) => held.stored.state);
+  }
+
+  async findPartitionsIdle(now: number): Promise<string[]> {
+    const due: string[] = [];
+    for (const [id, held] of this.#partitions) {
+      if (held.idleAt !== null && held.idleAt <= now) due.push(id);
+    }
+    return due;
+  }
+}

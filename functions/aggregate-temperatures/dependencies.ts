@@ -1,6 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
-import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import {
   type TemperatureState,
   type TemperatureSummary,
@@ -10,8 +9,8 @@ import type { WindowRules } from "../../core/window-engine.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
-import type { WindowStateStore } from "../../state/window-state-store.ts";
 import { type KafkaAuthConfig, kafkaClientAuth, readKafkaAuthConfig } from "../kafka-auth.ts";
+import type { WindowOutputs, WindowStateStore } from "../partition-step.ts";
 import { kafkaRecordSink, type RecordSink } from "../record-sink.ts";
 import type { AggregateDependencies } from "./aggregate-handler.ts";
 import { type AggregateConfig, StateStoreKind } from "./config.ts";
@@ -27,18 +26,17 @@ export const temperatureRules = (config: AggregateConfig): TemperatureRules => (
 
 // One in-memory store per table name and process, so that functions the harness runs side by side
 // (aggregate-temperatures and sweep-idle-windows) share state as they would through DynamoDB.
-const memoryStores = new Map<string, MemoryWindowStateStore<TemperatureState>>();
+const memoryStores = new Map<
+  string,
+  MemoryWindowStateStore<TemperatureState, WindowOutputs<TemperatureState>>
+>();
 
 /** The configured state store. The DynamoDB client is built here, once per cold start. */
-export const stateStoreFor = (
-  config: AggregateConfig,
-  rules: TemperatureRules,
-): WindowStateStore<TemperatureState> => {
-  const indexes = sensorIndexesFor(rules, config.idleTimeoutMs);
+export const stateStoreFor = (config: AggregateConfig): WindowStateStore<TemperatureState> => {
   if (config.stateStore === StateStoreKind.memory) {
     let store = memoryStores.get(config.stateTable);
     if (store === undefined) {
-      store = new MemoryWindowStateStore(indexes);
+      store = new MemoryWindowStateStore();
       memoryStores.set(config.stateTable, store);
     }
     return store;
@@ -49,7 +47,6 @@ export const stateStoreFor = (
     ),
     tableName: config.stateTable,
     retentionMs: config.stateRetentionMs,
-    indexes,
   });
 };
 
@@ -115,8 +112,12 @@ export const dependenciesFrom = (
     rules,
     decode: decodeOptionsFrom(config),
     topics: outputTopicsFrom(config),
-    store: stateStoreFor(config, rules),
+    store: stateStoreFor(config),
     logger,
     now: Date.now,
+    // One per cold start: this sandbox's partitions, validated by version at every commit.
+    cache: new Map(),
+    idleTimeoutMs: config.idleTimeoutMs,
+    retentionMs: config.stateRetentionMs,
   };
 };

@@ -6,6 +6,7 @@ import { createLogger } from "../../lib/logger.ts";
 import { readAggregateConfig } from "../aggregate-temperatures/config.ts";
 import {
   lazyKafkaSink,
+  outputTopicsFrom,
   stateStoreFor,
   temperatureRules,
 } from "../aggregate-temperatures/dependencies.ts";
@@ -26,7 +27,7 @@ if (config.idleTimeoutMs === undefined) {
 }
 const idleTimeoutMs = config.idleTimeoutMs;
 const rules = temperatureRules(config);
-const store = stateStoreFor(config, rules);
+const store = stateStoreFor(config);
 const sinkFor = lazyKafkaSink(config.outputBrokers, FUNCTION_NAME, logger);
 
 /** `sweep-idle-windows`: closes and emits the windows of sensors that went quiet. */
@@ -35,7 +36,7 @@ export const handler = async (_event?: ScheduledEvent): Promise<SweepSummary> =>
     rules,
     store,
     sink: await sinkFor(undefined),
-    windowsTopic: config.outputTopic,
+    topics: outputTopicsFrom(config),
     idleTimeoutMs,
     logger,
     now: Date.now,

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
@@ -107,14 +106,9 @@ describe("aggregate-temperatures on the real broker", () => {
     const consumed = await readTopic(kafka, topics.raw, readings.length + malformed.length);
     const sink = kafkaRecordSink(producer);
     const rules = rulesWith();
-    const aggregate = aggregateWith(
-      new MemoryWindowStateStore(sensorIndexesFor(rules, undefined)),
-      sink,
-      rules,
-      {
-        topics: { windows: topics.windows, late: topics.late, deadLetters: topics.deadLetters },
-      },
-    );
+    const aggregate = aggregateWith(new MemoryWindowStateStore(), sink, rules, {
+      topics: { windows: topics.windows, late: topics.late, deadLetters: topics.deadLetters },
+    });
     let deadLetters = 0;
     for (const event of eventsFrom(topics.raw, consumed, 250))
       deadLetters += (await aggregate(event)).deadLetters;

@@ -13,14 +13,14 @@ import {
 } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
+import type { WindowStateStore } from "../../functions/partition-step.ts";
 import { MemoryRecordSink, type RecordSink } from "../../functions/record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
-import type { WindowStateStore } from "../../state/window-state-store.ts";
 import { fixtureEvent, mskEvent, rawRecord, readingRecord } from "./trigger-events.ts";
 import { bruteForceWindows, randomBatches, seedScenario, toRecords } from "./window-fixtures.ts";
 
 export type TemperatureRules = WindowRules<TemperatureState, TemperatureSummary>;
-export type StoreFactory = (rules: TemperatureRules) => Promise<WindowStateStore<TemperatureState>>;
+export type StoreFactory = () => Promise<WindowStateStore<TemperatureState>>;
 
 export const TOPICS = {
   windows: "agg-temperature",
@@ -51,6 +51,23 @@ export const aggregateWith = (
     now: () => Date.UTC(2024, 4, 1, 12),
     ...overrides,
   });
+
+/**
+ * Invokes `handler` until it succeeds, as the Kafka trigger retries a batch after a retryable
+ * error (at most `attempts` times); any other error is thrown at once.
+ */
+export const retryingInvocations =
+  <E, R>(handler: (event: E) => Promise<R>, attempts = 100) =>
+  async (event: E): Promise<R> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handler(event);
+      } catch (error) {
+        if ((error as { retryable?: boolean }).retryable !== true || attempt >= attempts)
+          throw error;
+      }
+    }
+  };
 
 interface WindowValue {
   sensor: string;
@@ -92,25 +109,35 @@ const sinkFailingOnce = (inner: RecordSink, topic: string): RecordSink => {
 };
 
 /**
- * A store whose `nth` save (1: the batch's state write, 2: the mark of emitted windows) crashes
- * before writing or after writing.
+ * A store that crashes once on `operation` (the commit of the batch's state and outputs, or the
+ * mark of its outputs emitted), before or after doing it.
  */
-const storeCrashingOnSave = <S>(
+export const storeCrashingOnce = <S>(
   inner: WindowStateStore<S>,
-  nth: 1 | 2,
+  operation: "commit" | "markEmitted",
   when: "before" | "after",
 ): WindowStateStore<S> => {
-  let saves = 0;
+  let armed = true;
+  const crash = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (!armed) return work();
+    if (when === "before") {
+      armed = false;
+      throw new Error(`crash before ${operation} (injected)`);
+    }
+    await work(); // a failure here (an injected throttle) leaves the crash armed for the retry
+    armed = false;
+    throw new Error(`crash after ${operation} (injected)`);
+  };
   return {
-    load: (request) => inner.load(request),
-    findSensorsDue: (p, t) => inner.findSensorsDue(p, t),
-    findSensorsIdle: (now) => inner.findSensorsIdle(now),
-    async save(changes) {
-      const crashes = ++saves === nth;
-      if (crashes && when === "before") throw new Error(`crash before save ${nth} (injected)`);
-      await inner.save(changes);
-      if (crashes) throw new Error(`crash after save ${nth} (injected)`);
-    },
+    load: (id) => inner.load(id),
+    readOutputs: (id, entries) => inner.readOutputs(id, entries),
+    findPartitionsIdle: (now) => inner.findPartitionsIdle(now),
+    commit: (id, change) =>
+      operation === "commit" ? crash(() => inner.commit(id, change)) : inner.commit(id, change),
+    markEmitted: (id, seqs, after) =>
+      operation === "markEmitted"
+        ? crash(() => inner.markEmitted(id, seqs, after))
+        : inner.markEmitted(id, seqs, after),
   };
 };
 
@@ -118,11 +145,18 @@ const storeCrashingOnSave = <S>(
  * The behaviour of `aggregate-temperatures` over a state store: the same assertions for every
  * store, so the in-memory store used in unit tests and DynamoDB in production can't drift.
  */
-export const describeAggregateHandler = (storeName: string, newStore: StoreFactory) => {
+export const describeAggregateHandler = (
+  storeName: string,
+  newStore: StoreFactory,
+  options: { retryRetryable?: boolean } = {},
+) => {
+  /** The handler as the suite invokes it: retried on retryable errors when the store injects them. */
+  const handlerOver = (...args: Parameters<typeof aggregateWith>) =>
+    options.retryRetryable ? retryingInvocations(aggregateWith(...args)) : aggregateWith(...args);
   describe(`aggregate-temperatures over the ${storeName} store`, () => {
     it("emits each closed window once, in the seed's shape, keyed by sensor, with a window id", async () => {
       const sink = new MemoryRecordSink();
-      const aggregate = aggregateWith(await newStore(rulesWith()), sink);
+      const aggregate = handlerOver(await newStore(), sink);
       await aggregate(mskEvent(at("Sensor1", [1_000, 4_000, 9_999, 11_000])));
       const [record] = sink.records(TOPICS.windows);
       expect(record?.key).toBe("Sensor1");
@@ -139,11 +173,11 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
     });
 
     it("keeps stream time across invocations (the store, not the process, remembers)", async () => {
-      const store = await newStore(rulesWith());
+      const store = await newStore();
       const sink = new MemoryRecordSink();
-      await aggregateWith(store, sink)(mskEvent(at("S", [1_000, 2_000])));
+      await handlerOver(store, sink)(mskEvent(at("S", [1_000, 2_000])));
       expect(emittedWindows(sink)).toEqual([]);
-      await aggregateWith(store, sink)(mskEvent(at("S", [11_000], 2)));
+      await handlerOver(store, sink)(mskEvent(at("S", [11_000], 2)));
       expect(emittedWindows(sink)).toEqual([
         { sensor: "S", start: 0, end: 10_000, count: 2, min: 10, max: 11, mean: 10.5 },
       ]);
@@ -151,8 +185,8 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
     it("sends late readings to the late topic with their window and lateness, and counts them", async () => {
       const sink = new MemoryRecordSink();
-      const summary = await aggregateWith(
-        await newStore(rulesWith()),
+      const summary = await handlerOver(
+        await newStore(),
         sink,
       )(mskEvent(at("S", [1_000, 14_000, 2_000])));
       expect(summary.late).toBe(1);
@@ -169,7 +203,7 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
     it("dead-letters bad records with reason and coordinates, and still processes the good ones", async () => {
       const sink = new MemoryRecordSink();
-      const aggregate = aggregateWith(await newStore(rulesWith()), sink);
+      const aggregate = handlerOver(await newStore(), sink);
       const summary = await aggregate(
         mskEvent([
           readingRecord({ sensor: "S", ts: 1_000, offset: 0 }),
@@ -200,8 +234,8 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
     it("dead-letters the AWS documentation's example event without failing", async () => {
       const sink = new MemoryRecordSink();
-      const summary = await aggregateWith(
-        await newStore(rulesWith()),
+      const summary = await handlerOver(
+        await newStore(),
         sink,
       )(fixtureEvent("msk-documentation-event.json"));
       expect(summary).toMatchObject({ records: 1, deadLetters: 1 });
@@ -222,10 +256,7 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
     it("reads the seed producer's double-encoded values", async () => {
       const sink = new MemoryRecordSink();
-      await aggregateWith(
-        await newStore(rulesWith()),
-        sink,
-      )(fixtureEvent("seed-double-encoded-event.json"));
+      await handlerOver(await newStore(), sink)(fixtureEvent("seed-double-encoded-event.json"));
       expect(emittedWindows(sink)).toEqual([
         expect.objectContaining({ sensor: "Sensor4", count: 2, min: 40, max: 44, mean: 42 }),
       ]);
@@ -233,9 +264,9 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
     describe("replays (at-least-once delivery) change nothing", () => {
       it("the same batch twice", async () => {
-        const store = await newStore(rulesWith());
+        const store = await newStore();
         const sink = new MemoryRecordSink();
-        const aggregate = aggregateWith(store, sink);
+        const aggregate = handlerOver(store, sink);
         const event = mskEvent(at("S", [1_000, 2_000, 11_000, 12_000, 25_000]));
         await aggregate(event);
         const after = emittedWindows(sink);
@@ -249,9 +280,9 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
       it("a batch overlapping the previous one (same records plus new ones)", async () => {
         const records = at("S", [1_000, 2_000, 3_000, 11_000, 12_000, 13_000, 30_000]);
         const oneGo = new MemoryRecordSink();
-        await aggregateWith(await newStore(rulesWith()), oneGo)(mskEvent(records));
+        await handlerOver(await newStore(), oneGo)(mskEvent(records));
         const overlapped = new MemoryRecordSink();
-        const aggregate = aggregateWith(await newStore(rulesWith()), overlapped);
+        const aggregate = handlerOver(await newStore(), overlapped);
         await aggregate(mskEvent(records.slice(0, 4)));
         await aggregate(mskEvent(records.slice(2, 6)));
         await aggregate(mskEvent(records));
@@ -261,7 +292,7 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
       it("late and dead-letter output is not repeated by a replay after success", async () => {
         const sink = new MemoryRecordSink();
-        const aggregate = aggregateWith(await newStore(rulesWith()), sink);
+        const aggregate = handlerOver(await newStore(), sink);
         const event = mskEvent([...at("S", [1_000, 14_000, 2_000]), rawRecord(3, "{")]);
         await aggregate(event);
         await aggregate(event);
@@ -283,47 +314,47 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
       const asIs = <T>(x: T) => x;
       it.each([
         [
-          "before the state write",
-          (s: Store) => storeCrashingOnSave(s, 1, "before"),
+          "before the commit of state and outputs",
+          (s: Store) => storeCrashingOnce(s, "commit", "before"),
           asIs<RecordSink>,
         ],
         [
-          "after the state write, before producing the windows",
+          "after the commit, before producing the outputs",
           asIs<Store>,
           (k: RecordSink) => sinkFailingOnce(k, TOPICS.windows),
         ],
         [
           "after marking the windows emitted (the offset commit is lost)",
-          (s: Store) => storeCrashingOnSave(s, 2, "after"),
+          (s: Store) => storeCrashingOnce(s, "markEmitted", "after"),
           asIs<RecordSink>,
         ],
       ])(
         "crash %s: exact aggregates, each window once",
         async (_point, crashingStore, crashingSink) => {
-          const store = await newStore(rulesWith());
+          const store = await newStore();
           const sink = new MemoryRecordSink();
           await expect(
-            aggregateWith(crashingStore(store), crashingSink(sink))(mskEvent(records)),
+            handlerOver(crashingStore(store), crashingSink(sink))(mskEvent(records)),
           ).rejects.toThrow(/injected/);
-          await aggregateWith(store, sink)(mskEvent(records));
+          await handlerOver(store, sink)(mskEvent(records));
           expect(emittedWindows(sink)).toEqual(expected);
           expect(windowIds(sink)).toEqual(["S:0", "S:10000"]);
         },
       );
 
       it("crash after producing the windows, before marking them: the same windows again, same ids (the one allowed duplicate)", async () => {
-        const store = await newStore(rulesWith());
+        const store = await newStore();
         const sink = new MemoryRecordSink();
         await expect(
-          aggregateWith(storeCrashingOnSave(store, 2, "before"), sink)(mskEvent(records)),
+          handlerOver(storeCrashingOnce(store, "markEmitted", "before"), sink)(mskEvent(records)),
         ).rejects.toThrow(/injected/);
-        await aggregateWith(store, sink)(mskEvent(records));
+        await handlerOver(store, sink)(mskEvent(records));
         expect(windowIds(sink)).toEqual(["S:0", "S:10000", "S:0", "S:10000"]);
         expect(new Set(sink.values(TOPICS.windows).map((v) => JSON.stringify(v))).size).toBe(2);
         // A third delivery emits nothing, and the state is exact: the next window holds 25 s from
         // the first delivery (value 14) and 26 s (value 10), each once.
-        await aggregateWith(store, sink)(mskEvent(records));
-        await aggregateWith(store, sink)(mskEvent(at("S", [26_000, 40_000], 5)));
+        await handlerOver(store, sink)(mskEvent(records));
+        await handlerOver(store, sink)(mskEvent(at("S", [26_000, 40_000], 5)));
         expect(emittedWindows(sink).at(-1)).toEqual({
           sensor: "S",
           start: 20_000,
@@ -341,11 +372,11 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
       const readings = seedScenario({ count: 2_000, sensors: 6, partitions: 2, seed: 3 });
       const byPartition = [0, 1].map((p) => toRecords(readings.filter((r) => r.partition === p)));
       const sequential = new MemoryRecordSink();
-      const seqAggregate = aggregateWith(await newStore(rulesWith()), sequential);
+      const seqAggregate = handlerOver(await newStore(), sequential);
       for (const records of byPartition)
         for (const batch of randomBatches(records, 300)) await seqAggregate(mskEvent(batch));
       const concurrent = new MemoryRecordSink();
-      const conAggregate = aggregateWith(await newStore(rulesWith()), concurrent);
+      const conAggregate = handlerOver(await newStore(), concurrent);
       await Promise.all(
         byPartition.map(async (records) => {
           for (const batch of randomBatches(records, 300)) await conAggregate(mskEvent(batch));
@@ -357,9 +388,9 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
 
     it("closing by partition closes the windows of sensors absent from the batch", async () => {
       const rules = rulesWith("partition");
-      const store = await newStore(rules);
+      const store = await newStore();
       const sink = new MemoryRecordSink();
-      const aggregate = aggregateWith(store, sink, rules);
+      const aggregate = handlerOver(store, sink, rules);
       await aggregate(mskEvent([readingRecord({ sensor: "Quiet", ts: 1_000, offset: 0 })]));
       await aggregate(mskEvent([readingRecord({ sensor: "Busy", ts: 20_000, offset: 1 })]));
       expect(emittedWindows(sink)).toEqual([
@@ -376,7 +407,7 @@ export const describeAggregateHandler = (storeName: string, newStore: StoreFacto
         outOfOrder: 0.05,
       });
       const sink = new MemoryRecordSink();
-      const aggregate = aggregateWith(await newStore(rulesWith()), sink);
+      const aggregate = handlerOver(await newStore(), sink);
       const records = toRecords(readings);
       const batches = randomBatches(records, 500);
       for (const batch of batches) await aggregate(mskEvent(batch));

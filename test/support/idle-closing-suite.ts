@@ -1,27 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
+import type { WindowStateStore } from "../../functions/partition-step.ts";
 import { MemoryRecordSink } from "../../functions/record-sink.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
 import { silentLogger } from "../../lib/logger.ts";
-import type { WindowStateStore } from "../../state/window-state-store.ts";
-import {
-  aggregateWith,
-  rulesWith,
-  type TemperatureRules,
-  TOPICS,
-} from "./aggregate-handler-suite.ts";
+import { aggregateWith, rulesWith, TOPICS } from "./aggregate-handler-suite.ts";
 import { mskEvent, readingRecord } from "./trigger-events.ts";
 
-export type IdleStoreFactory = (
-  rules: TemperatureRules,
-  idleTimeoutMs: number,
-) => Promise<WindowStateStore<TemperatureState>>;
+export type IdleStoreFactory = () => Promise<WindowStateStore<TemperatureState>>;
 
 const IDLE_MS = 30_000;
 /** Event time and wall clock start together, as for a live sensor. */
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 
-/** A store whose writes wait until two loads happened, so two callers read the same versions. */
+/** A store whose commits wait until two loads happened, so two callers read the same version. */
 const bothReadBeforeAnyWrite = <S>(inner: WindowStateStore<S>): WindowStateStore<S> => {
   let loads = 0;
   let release: () => void = () => {};
@@ -29,16 +21,17 @@ const bothReadBeforeAnyWrite = <S>(inner: WindowStateStore<S>): WindowStateStore
     release = resolve;
   });
   return {
-    async load(request) {
-      const loaded = await inner.load(request);
+    async load(id) {
+      const loaded = await inner.load(id);
       if (++loads === 2) release();
       return loaded;
     },
-    findSensorsDue: (p, t) => inner.findSensorsDue(p, t),
-    findSensorsIdle: (now) => inner.findSensorsIdle(now),
-    async save(changes) {
+    readOutputs: (id, entries) => inner.readOutputs(id, entries),
+    findPartitionsIdle: (now) => inner.findPartitionsIdle(now),
+    markEmitted: (id, seqs, after) => inner.markEmitted(id, seqs, after),
+    async commit(id, change) {
       await bothLoaded;
-      return inner.save(changes);
+      return inner.commit(id, change);
     },
   };
 };
@@ -69,15 +62,18 @@ export const describeIdleClosing = (storeName: string, newStore: IdleStoreFactor
   describe(`idle closing over the ${storeName} store`, () => {
     const setup = async () => {
       const rules = rulesWith();
-      const store = await newStore(rules, IDLE_MS);
+      const store = await newStore();
       const sink = new MemoryRecordSink();
       const clock = fakeClock(T0);
-      const aggregate = aggregateWith(store, sink, rules, { now: clock.now });
+      const aggregate = aggregateWith(store, sink, rules, {
+        now: clock.now,
+        idleTimeoutMs: IDLE_MS,
+      });
       const sweep = createSweepHandler({
         rules,
         store,
         sink,
-        windowsTopic: TOPICS.windows,
+        topics: TOPICS,
         idleTimeoutMs: IDLE_MS,
         logger: silentLogger,
         now: clock.now,
@@ -98,7 +94,11 @@ export const describeIdleClosing = (storeName: string, newStore: IdleStoreFactor
       clock.advance(IDLE_MS - 1);
       expect(await sweep()).toMatchObject({ windowsClosed: 0 });
       clock.advance(1);
-      expect(await sweep()).toMatchObject({ sensorsIdle: 1, windowsClosed: 1, windowsEmitted: 1 });
+      expect(await sweep()).toMatchObject({
+        partitionsDue: 1,
+        windowsClosed: 1,
+        windowsEmitted: 1,
+      });
       expect(windows().map((w) => [w.start - T0, w.closedBy, w.temperature.count])).toEqual([
         [0, "stream-time", 2],
         [10_000, "idle", 1],
@@ -138,18 +138,21 @@ export const describeIdleClosing = (storeName: string, newStore: IdleStoreFactor
 
     it("emits exactly once when the sweep and a batch race for the same sensor", async () => {
       const { store, sink, clock, windows } = await setup();
-      await aggregateWith(store, sink, rulesWith(), { now: clock.now })(
+      await aggregateWith(store, sink, rulesWith(), { now: clock.now, idleTimeoutMs: IDLE_MS })(
         mskEvent(readings([1_000])),
       );
       clock.advance(IDLE_MS);
       // Both read the sensor before either writes: a real race, whatever the scheduling.
       const racing = bothReadBeforeAnyWrite(store);
-      const aggregate = aggregateWith(racing, sink, rulesWith(), { now: clock.now });
+      const aggregate = aggregateWith(racing, sink, rulesWith(), {
+        now: clock.now,
+        idleTimeoutMs: IDLE_MS,
+      });
       const sweep = createSweepHandler({
         rules: rulesWith(),
         store: racing,
         sink,
-        windowsTopic: TOPICS.windows,
+        topics: TOPICS,
         idleTimeoutMs: IDLE_MS,
         logger: silentLogger,
         now: clock.now,

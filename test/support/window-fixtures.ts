@@ -80,13 +80,24 @@ export const bruteForceWindows = (
   readings: readonly SeedReading[],
   sizeMs = 10_000,
   graceMs = 1_000,
-): ExpectedWindow[] => {
+): ExpectedWindow[] => bruteForce(readings, sizeMs, graceMs).windows;
+
+/** Brute force's closed windows and the readings it found late (as `sensor@ts`), in input order. */
+export const bruteForce = (
+  readings: readonly SeedReading[],
+  sizeMs = 10_000,
+  graceMs = 1_000,
+): { windows: ExpectedWindow[]; late: SeedReading[] } => {
+  const late: SeedReading[] = [];
   const streamTime = new Map<string, number>();
   const members = new Map<string, number[]>();
   for (const r of readings) {
     const start = r.ts - (r.ts % sizeMs);
     const before = streamTime.get(r.sensor);
-    if (before !== undefined && before >= start + sizeMs + graceMs) continue; // late
+    if (before !== undefined && before >= start + sizeMs + graceMs) {
+      late.push(r);
+      continue;
+    }
     const id = `${r.sensor}|${start}`;
     members.set(id, [...(members.get(id) ?? []), r.value]);
     streamTime.set(r.sensor, Math.max(before ?? r.ts, r.ts));
@@ -107,7 +118,8 @@ export const bruteForceWindows = (
       mean: sum / values.length,
     });
   }
-  return closed.sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
+  closed.sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
+  return { windows: closed, late };
 };
 
 /** Splits `items` into consecutive batches of random sizes 1..maxSize (seeded). */

@@ -1,8 +1,4 @@
-import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { describeAggregateHandler } from "../support/aggregate-handler-suite.ts";
 
-describeAggregateHandler(
-  "in-memory",
-  async (rules) => new MemoryWindowStateStore(sensorIndexesFor(rules, undefined)),
-);
+describeAggregateHandler("in-memory", async () => new MemoryWindowStateStore());

@@ -68,7 +68,6 @@ describe("template.yaml (AWS SAM)", () => {
       { AttributeName: StateTableDesign.partitionKey, KeyType: "HASH" },
     ]);
     expect((p.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName)).toEqual([
-      StateTableDesign.dueIndex.name,
       StateTableDesign.idleIndex.name,
     ]);
     expect(p.TimeToLiveSpecification).toEqual({

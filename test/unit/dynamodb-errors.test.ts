@@ -1,46 +1,15 @@
 import {
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
-  TransactionCanceledException,
-  TransactionConflictException,
 } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { translateError } from "../../state/dynamodb-window-state-store.ts";
-import { StateConflictError, StateStoreUnavailableError } from "../../state/errors.ts";
+import { StateStoreUnavailableError } from "../../state/errors.ts";
 
 const meta = { $metadata: {} };
 
 describe("DynamoDB errors become errors that say whether a retry helps", () => {
   it.each([
-    [
-      "a failed version condition",
-      new TransactionCanceledException({
-        ...meta,
-        message: "cancelled",
-        CancellationReasons: [{ Code: "None" }, { Code: "ConditionalCheckFailed" }],
-      }),
-      StateConflictError,
-      true,
-      "changed underneath this batch (ConditionalCheckFailed)",
-    ],
-    [
-      "a transaction conflict inside a cancellation",
-      new TransactionCanceledException({
-        ...meta,
-        message: "cancelled",
-        CancellationReasons: [{ Code: "TransactionConflict" }],
-      }),
-      StateConflictError,
-      true,
-      "TransactionConflict",
-    ],
-    [
-      "TransactionConflictException",
-      new TransactionConflictException({ ...meta, message: "ongoing" }),
-      StateConflictError,
-      true,
-      "another transaction",
-    ],
     [
       "throttling",
       new ProvisionedThroughputExceededException({ ...meta, message: "slow down" }),
@@ -61,7 +30,7 @@ describe("DynamoDB errors become errors that say whether a retry helps", () => {
   ])("%s", (_name, error, type, retryable, message) => {
     const translated = translateError(error, "windows");
     expect(translated).toBeInstanceOf(type);
-    expect((translated as StateConflictError).retryable).toBe(retryable);
+    expect((translated as StateStoreUnavailableError).retryable).toBe(retryable);
     expect(translated.message).toContain(message);
     expect(translated.cause).toBe(error);
   });

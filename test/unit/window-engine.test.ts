@@ -1,18 +1,21 @@
 import { describe, expect, it } from "vitest";
 import type { Aggregation } from "../../core/aggregation.ts";
 import { type DecodeOptions, decodeReading } from "../../core/decode-reading.ts";
+import { partitionIdOf } from "../../core/reading.ts";
 import { temperatureAggregation } from "../../core/temperature-aggregation.ts";
 import {
-  type AppliedBatch,
-  applyRecords,
-  type BatchItem,
+  applyBatch,
   type ClosedWindow,
-  closeWindows,
-  takePending,
+  type LateReading,
   type WindowRules,
+  windowResult,
 } from "../../core/window-engine.ts";
 import { windowStartFor } from "../../core/window-spec.ts";
-import type { ClosingStrategyName, PartitionState, SensorState } from "../../core/window-state.ts";
+import {
+  type ClosingStrategyName,
+  emptyPartitionState,
+  type PartitionState,
+} from "../../core/window-state.ts";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import { readingRecord } from "../support/trigger-events.ts";
 import {
@@ -35,33 +38,37 @@ const rulesFor = <S, O>(
   aggregation,
 });
 
-/** Runs records through the engine batch by batch, keeping state as a store would. */
+const itemsOf = (records: readonly KafkaTriggerRecord[]) =>
+  records.map((record) => ({
+    source: {
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+    },
+    decoded: decodeReading(record, decodeOptions),
+  }));
+
+/** Runs records through the engine batch by batch, partition by partition, keeping state as a store would. */
 const runBatches = <S, O>(rules: WindowRules<S, O>, batches: KafkaTriggerRecord[][]) => {
-  const partitions = new Map<string, PartitionState>();
-  const sensors = new Map<string, SensorState<S>>();
+  const partitions = new Map<string, PartitionState<S>>();
   const closed: ClosedWindow<O>[] = [];
-  const late: AppliedBatch<S, BatchItem>["late"] = [];
+  const late: LateReading[] = [];
   for (const batch of batches) {
-    const items = batch.map((record) => ({
-      source: {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        timestamp: record.timestamp,
-      },
-      decoded: decodeReading(record, decodeOptions),
-    }));
-    const applied = applyRecords(rules, items, partitions, sensors, 0);
-    for (const [id, p] of applied.partitions) partitions.set(id, p);
-    for (const [id, s] of applied.sensors) sensors.set(id, s);
-    for (const [id, s] of closeWindows(rules, sensors.values(), partitions)) {
-      const { windows, emptied } = takePending(rules, s);
-      closed.push(...windows);
-      sensors.set(id, emptied);
+    for (const pid of new Set(batch.map(partitionIdOf))) {
+      const records = batch.filter((r) => partitionIdOf(r) === pid);
+      const applied = applyBatch(
+        rules,
+        partitions.get(pid) ?? emptyPartitionState<S>(pid),
+        itemsOf(records),
+        0,
+      );
+      partitions.set(pid, applied.partition);
+      closed.push(...applied.closed.map((w) => windowResult(rules, w)));
+      late.push(...applied.late);
     }
-    late.push(...applied.late);
   }
-  return { closed, late, sensors };
+  return { closed, late, partitions };
 };
 
 /** Readings of one sensor at the given times, offsets in order. */
@@ -198,7 +205,13 @@ describe("batching never changes the result", () => {
       records.map((r) => [r]),
     );
     const whole = runBatches(temperature, [records]);
-    expect(single.late).toEqual(whole.late);
+    const byOffset = (late: LateReading[]) =>
+      [...late].sort(
+        (a, b) =>
+          a.reading.source.partition - b.reading.source.partition ||
+          a.reading.source.offset - b.reading.source.offset,
+      );
+    expect(byOffset(single.late)).toEqual(byOffset(whole.late));
     expect(single.late.length).toBeGreaterThan(0);
   });
 });
@@ -229,21 +242,10 @@ describe("the aggregation is generic", () => {
 
 describe("engine purity", () => {
   it("does not modify the states it is given", () => {
-    const sensors = new Map<string, SensorState<unknown>>();
-    const first = runBatches(temperature, [at([1_000])]).sensors;
-    for (const [id, s] of first) sensors.set(id, s);
-    const snapshot = structuredClone([...sensors]);
-    const items = at([2_000, 30_000], "S", 0, 1).map((record) => ({
-      source: {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        timestamp: record.timestamp,
-      },
-      decoded: decodeReading(record, decodeOptions),
-    }));
-    const applied = applyRecords(temperature, items, new Map(), sensors as never, 0);
-    closeWindows(temperature, applied.sensors.values(), applied.partitions);
-    expect([...sensors]).toEqual(snapshot);
+    const { partitions } = runBatches(temperature, [at([1_000])]);
+    const before = partitions.get("raw-temperature-0") as PartitionState<unknown>;
+    const snapshot = structuredClone(before);
+    applyBatch(temperature, before as never, itemsOf(at([2_000, 30_000], "S", 0, 1)), 0);
+    expect(before).toEqual(snapshot);
   });
 });

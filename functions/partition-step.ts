@@ -1,0 +1,261 @@
+import type { BadRecordReasonCode } from "../core/decode-reading.ts";
+import {
+  type LateReading,
+  partitionIdleDueAt,
+  quietSensors,
+  type WindowRules,
+  windowResult,
+} from "../core/window-engine.ts";
+import type { ClosedWindowState, PartitionState } from "../core/window-state.ts";
+import { StateConflictError } from "../state/errors.ts";
+import {
+  CLAIM_LEASE_MS,
+  type ClaimantName,
+  mayEmit,
+  type OutboxEntry,
+  type PartitionStateStore,
+  type StoredPartition,
+} from "../state/window-state-store.ts";
+import type { KafkaTriggerRecord } from "./kafka-trigger-event.ts";
+import { deadLetterRecord, lateRecord, windowRecord } from "./output-records.ts";
+import type { RecordSink, TopicRecords } from "./record-sink.ts";
+
+/** A bad record as kept until it is produced to the dead-letter topic: the record as delivered. */
+export interface StoredDeadLetter {
+  record: KafkaTriggerRecord;
+  reason: BadRecordReasonCode;
+  detail: string;
+}
+
+/** Everything one commit decided to produce. */
+export interface WindowOutputs<S> {
+  windows: ClosedWindowState<S>[];
+  late: LateReading[];
+  deadLetters: StoredDeadLetter[];
+}
+
+export type WindowStateStore<S> = PartitionStateStore<S, WindowOutputs<S>>;
+
+export interface OutputTopics {
+  windows: string;
+  late: string;
+  deadLetters: string;
+}
+
+/**
+ * A warm sandbox's copy of the partitions it last committed, by partition id. Never trusted on its
+ * own: every commit is conditional on the cached version, so a stale entry costs one conflict and
+ * a re-read, never a wrong result. Lives for the sandbox's life (module level in the handler).
+ */
+export type PartitionCache<S> = Map<string, StoredPartition<S>>;
+
+export interface PartitionStepDeps<S, O> {
+  rules: WindowRules<S, O>;
+  store: WindowStateStore<S>;
+  sink: RecordSink;
+  topics: OutputTopics;
+  claimant: ClaimantName;
+  /** Wall clock, ms. */
+  now: () => number;
+  cache?: PartitionCache<S> | undefined;
+  /** Idle closing's timeout (undefined: off): the partition is indexed for the sweep. */
+  idleTimeoutMs?: number | undefined;
+  /** State of a sensor quiet for longer than this is dropped (undefined: kept). */
+  retentionMs?: number | undefined;
+}
+
+/** What a step decided for a partition's state. */
+export interface PartitionChange<S> {
+  state: PartitionState<S>;
+  changed: ReadonlySet<string>;
+  outputs: WindowOutputs<S>;
+}
+
+export interface EmittedCounts {
+  windows: number;
+  late: number;
+  deadLetters: number;
+}
+
+/** A conflict is another invocation's commit: re-read and redo, a few times, before giving up. */
+const CONFLICT_ATTEMPTS = 5;
+/** A mark that fails after the outputs went out would make the retry repeat them: insist. */
+const MARK_ATTEMPTS = 12;
+
+/**
+ * One unit of work on one partition, in the order that makes retries harmless: **decide** (from
+ * the cached or stored state), **store** (one conditional commit holding the new state and the
+ * outputs decided), **emit** (produce those outputs, and any an earlier invocation of the same kind
+ * committed but did not confirm), **mark** (remove them from the outbox).
+ *
+ * What a failure at each point does (the trigger retries the whole batch,
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html):
+ * - before or during the commit (a conflict, a throttle, a crash): nothing was stored and nothing
+ *   produced; a conflict is redone here from a fresh read, anything else by the retry;
+ * - after the commit, before the produce: the retry's records are at or below the applied offset
+ *   and are skipped; the outbox entry is found and produced then;
+ * - after the produce, before the mark: the retry produces the same outputs again (same
+ *   `window-id`, same source coordinates): the one duplicate a consumer may see;
+ * - after the mark: nothing is produced again.
+ *
+ * `decide` may run more than once (after a conflict); it returns undefined when nothing changes.
+ */
+export const runPartitionStep = async <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  partitionId: string,
+  decide: (state: PartitionState<S>) => PartitionChange<S> | undefined,
+): Promise<EmittedCounts> => {
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const loaded = deps.cache?.get(partitionId) ?? (await deps.store.load(partitionId));
+      try {
+        return await commitAndEmit(deps, partitionId, loaded, decide(loaded.state));
+      } catch (error) {
+        deps.cache?.delete(partitionId);
+        if (!(error instanceof StateConflictError) || attempt >= CONFLICT_ATTEMPTS) throw error;
+        await jitter(attempt);
+      }
+    }
+  } catch (error) {
+    deps.cache?.delete(partitionId);
+    throw error;
+  }
+};
+
+const commitAndEmit = async <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  partitionId: string,
+  loaded: StoredPartition<S>,
+  change: PartitionChange<S> | undefined,
+): Promise<EmittedCounts> => {
+  const now = deps.now();
+  let after: StoredPartition<S> = loaded;
+  const own = new Map<number, WindowOutputs<S>>();
+  if (change !== undefined) {
+    const state = withoutQuietSensors(change.state, deps.retentionMs, now);
+    const outputs = hasOutputs(change.outputs)
+      ? { payload: change.outputs, claimedBy: deps.claimant, claimedAt: now }
+      : undefined;
+    const committed = await deps.store.commit(partitionId, {
+      expectedVersion: loaded.version,
+      state: state.state,
+      changed: change.changed,
+      removed: state.removed,
+      ...(outputs === undefined ? {} : { outputs }),
+      idleAt: idleIndexTime(deps, state.state, [
+        ...loaded.outbox,
+        ...(outputs === undefined ? [] : [{ claimedAt: now }]),
+      ]),
+    });
+    after = { state: state.state, version: committed.version, outbox: committed.outbox };
+    if (outputs !== undefined) own.set(committed.version, change.outputs);
+  }
+  const emitted = await emitOutbox(deps, partitionId, after, own, now);
+  deps.cache?.set(partitionId, emitted.remaining);
+  return emitted.counts;
+};
+
+/** Produces the outbox entries this claimant may emit, oldest first, then marks them emitted. */
+const emitOutbox = async <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  partitionId: string,
+  partition: StoredPartition<S>,
+  own: Map<number, WindowOutputs<S>>,
+  now: number,
+): Promise<{ counts: EmittedCounts; remaining: StoredPartition<S> }> => {
+  const entries = partition.outbox.filter((e) => own.has(e.seq) || mayEmit(e, deps.claimant, now));
+  const counts: EmittedCounts = { windows: 0, late: 0, deadLetters: 0 };
+  if (entries.length === 0) return { counts, remaining: partition };
+  const theirs = entries.filter((e) => !own.has(e.seq));
+  const stored =
+    theirs.length === 0 ? new Map() : await deps.store.readOutputs(partitionId, theirs);
+  const batches: TopicRecords[] = [];
+  for (const entry of entries) {
+    const outputs = own.get(entry.seq) ?? stored.get(entry.seq);
+    if (outputs === undefined) continue; // its outputs expired with the retention: nothing to send
+    batches.push(...outputRecords(deps, outputs));
+    counts.windows += outputs.windows.length;
+    counts.late += outputs.late.length;
+    counts.deadLetters += outputs.deadLetters.length;
+  }
+  await deps.sink.send(batches);
+  const done = new Set(entries.map((e) => e.seq));
+  const remaining = { ...partition, outbox: partition.outbox.filter((e) => !done.has(e.seq)) };
+  const idleAt = idleIndexTime(deps, partition.state, remaining.outbox);
+  await insist(() =>
+    deps.store.markEmitted(partitionId, [...done], { version: partition.version, idleAt }),
+  );
+  return { counts, remaining };
+};
+
+/** The records of one commit's outputs: windows, then late readings, then dead letters. */
+const outputRecords = <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  outputs: WindowOutputs<S>,
+): TopicRecords[] => {
+  const aggregation = deps.rules.aggregation;
+  return [
+    {
+      topic: deps.topics.windows,
+      records: outputs.windows.map((w) => windowRecord(windowResult(deps.rules, w), aggregation)),
+    },
+    { topic: deps.topics.late, records: outputs.late.map(lateRecord) },
+    {
+      topic: deps.topics.deadLetters,
+      records: outputs.deadLetters.map((d) => deadLetterRecord(d.record, d.reason, d.detail)),
+    },
+  ];
+};
+
+/**
+ * When the idle sweep should look at the partition: its sensors' earliest idle time, or sooner
+ * when an outbox entry's claim will have lapsed (so a crashed invocation's outputs go out even if
+ * nothing else happens). Null when idle closing is off.
+ */
+const idleIndexTime = <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  state: PartitionState<S>,
+  outbox: readonly Pick<OutboxEntry, "claimedAt">[],
+): number | null => {
+  if (deps.idleTimeoutMs === undefined) return null;
+  let at = partitionIdleDueAt(deps.rules, state, deps.idleTimeoutMs);
+  for (const entry of outbox) {
+    const lapses = entry.claimedAt + CLAIM_LEASE_MS;
+    if (at === null || lapses < at) at = lapses;
+  }
+  return at;
+};
+
+const withoutQuietSensors = <S>(
+  state: PartitionState<S>,
+  retentionMs: number | undefined,
+  now: number,
+): { state: PartitionState<S>; removed: string[] } => {
+  if (retentionMs === undefined) return { state, removed: [] };
+  const removed = quietSensors(state, now - retentionMs);
+  if (removed.length === 0) return { state, removed };
+  const sensors = new Map(state.sensors);
+  for (const id of removed) sensors.delete(id);
+  return { state: { ...state, sensors }, removed };
+};
+
+const hasOutputs = <S>(o: WindowOutputs<S>): boolean =>
+  o.windows.length + o.late.length + o.deadLetters.length > 0;
+
+/** Retries a retryable failure with backoff; the last failure is thrown. */
+const insist = async (work: () => Promise<void>): Promise<void> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const retryable = (error as { retryable?: boolean }).retryable === true;
+      if (!retryable || attempt >= MARK_ATTEMPTS) throw error;
+      await jitter(attempt);
+    }
+  }
+};
+
+const jitter = (attempt: number) =>
+  new Promise((resolve) =>
+    setTimeout(resolve, Math.min(1_000, 10 * 2 ** attempt) * (0.5 + Math.random() / 2)),
+  );
