@@ -4,7 +4,6 @@
  * Reads RSS and heap after a full GC once warmed up (after `warmupBatches`), then 20 times until
  * the end. Open windows are the only state the function keeps, so neither may grow.
  */
-import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import { createAggregateHandler } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
@@ -13,6 +12,7 @@ import {
   outputTopicsFrom,
   temperatureRules,
 } from "../../functions/aggregate-temperatures/dependencies.ts";
+import type { WindowOutputs } from "../../functions/partition-step.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { ReadingStream } from "../events.ts";
@@ -43,7 +43,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run this child with --expose-gc");
 const config = readAggregateConfig({});
 const rules = temperatureRules(config);
-const store = new MemoryWindowStateStore<TemperatureState>(sensorIndexesFor(rules, undefined));
+const store = new MemoryWindowStateStore<TemperatureState, WindowOutputs<TemperatureState>>();
 const aggregate = createAggregateHandler({
   rules,
   decode: decodeOptionsFrom(config),
@@ -52,6 +52,7 @@ const aggregate = createAggregateHandler({
   sink: { send: async () => {} },
   logger: silentLogger,
   now: Date.now,
+  cache: new Map(),
 });
 const sample = (batch: number): MemorySample => {
   gc();
@@ -69,7 +70,10 @@ for (let b = 1; b <= input.batches; b++) {
   if (b === input.warmupBatches || (b > input.warmupBatches && b % every === 0))
     samples.push(sample(b));
 }
-const openWindows = store.sensorStates().reduce((n, s) => n + s.windows.length, 0);
+let openWindows = 0;
+for (const partition of store.partitionStates()) {
+  for (const sensor of partition.sensors.values()) openWindows += sensor.windows.length;
+}
 const last = samples.at(-1) ?? sample(input.batches);
 reportResult({
   start: samples[0] ?? last,
