@@ -258,7 +258,7 @@ export class EventSourceMapping {
       while (i < batch.messages.length && records.length < batchSize) {
         const message = batch.messages[i] as KafkaMessage;
         const record = toTriggerRecord(topic, partition, message, this.#timestampType);
-        if (!passesFilters(filterCriteria, record.value)) {
+        if (!passesFilters(filterCriteria, record)) {
           this.#stats.recordsFilteredOut++;
           lastOffset = record.offset;
           i++;
