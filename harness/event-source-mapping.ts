@@ -444,8 +444,8 @@ export class EventSourceMapping {
           functionName,
           condition,
           approximateInvokeCount: invokeCount,
-          bootstrapServers: this.#source.bootstrapServers.join(","),
-          batchSize: records.length,
+          source: this.#source,
+          batch: records,
         }),
       ),
     });
