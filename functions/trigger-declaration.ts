@@ -149,6 +149,11 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
         /^[a-zA-Z0-9._-]{1,249}$/.test(e.onFailureTopic),
         `${where} on-failure destination must be a Kafka topic name, got "${e.onFailureTopic}"`,
       );
+      // AWS refuses it, to prevent a loop (kafka-on-failure-destination.html, "No recursion").
+      check(
+        e.onFailureTopic !== t.topic,
+        `${where} the on-failure destination "${e.onFailureTopic}" is the trigger's own topic, which AWS refuses (records given up on would come back): use another topic`,
+      );
     }
   }
   return t;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import { resolveTrigger } from "../../functions/trigger-declaration.ts";
 import {
   FailureCondition,
   type FailureConditionName,
@@ -9,6 +10,7 @@ import {
 } from "../../harness/failure-destination.ts";
 import { localFunctionArn } from "../../harness/local-aws.ts";
 import type { EventSource } from "../../harness/trigger-event-builder.ts";
+import { ConfigError } from "../../lib/errors.ts";
 
 /** kafka-on-failure-destination.html's example record, as the page shows it. */
 const example = JSON.parse(
@@ -159,5 +161,16 @@ describe("from self-managed Kafka", () => {
     expect(document.payload.eventSource).toBe("SelfManagedKafka");
     expect(document.payload).not.toHaveProperty("eventSourceArn");
     expect(document.KafkaBatchInfo).not.toHaveProperty("eventSourceArn");
+  });
+});
+
+describe("the on-failure topic", () => {
+  it("may not be the trigger's own topic (AWS prevents the loop)", () => {
+    const declare = () =>
+      resolveTrigger("f", { topic: "raw", errorControls: { onFailureTopic: "raw" } });
+    expect(declare).toThrow(ConfigError);
+    expect(declare).toThrow(
+      'trigger of f: the on-failure destination "raw" is the trigger\'s own topic',
+    );
   });
 });
