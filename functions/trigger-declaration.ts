@@ -1,4 +1,7 @@
 import { ConfigError } from "../lib/errors.ts";
+import { type FilterPattern, validateFilterCriteria } from "./filter-criteria.ts";
+
+export type { FilterPattern } from "./filter-criteria.ts";
 
 /**
  * How a function is triggered by Kafka, declared once per function (`functions/<name>/trigger.ts`)
@@ -20,7 +23,7 @@ export interface TriggerDeclaration {
   startingPositionTimestamp?: number;
   /** Default: `sensor-windows-<function name>` (AWS's default is the mapping's UUID). */
   consumerGroupId: string;
-  /** EventBridge patterns on `value`, OR-ed, at most 5. */
+  /** EventBridge patterns on the record's `value` and metadata, OR-ed, at most 5 (`filter-criteria.ts`). */
   filterCriteria: FilterPattern[];
   /** Which event shape the handler receives. Default msk. */
   eventFlavour: EventFlavourName;
@@ -39,9 +42,6 @@ export type StartingPositionName = (typeof StartingPosition)[keyof typeof Starti
 
 export const EventFlavour = { msk: "msk", selfManaged: "self-managed" } as const;
 export type EventFlavourName = (typeof EventFlavour)[keyof typeof EventFlavour];
-
-/** An EventBridge-style pattern: `{ "value": { "field": [ ...matchers ] } }`. */
-export type FilterPattern = Record<string, unknown>;
 
 export interface ErrorControls {
   /** -1 = infinite (capped at 10 with a failure destination), or 0..10 000. */
@@ -119,10 +119,7 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
     t.consumerGroupId.length > 0 && t.consumerGroupId.length <= 200,
     `${where} ConsumerGroupId must be 1..200 characters, got "${t.consumerGroupId}"`,
   );
-  check(
-    t.filterCriteria.length <= 5,
-    `${where} FilterCriteria allows at most 5 filters, got ${t.filterCriteria.length}`,
-  );
+  validateFilterCriteria(where, t.filterCriteria);
   check(
     Object.values(EventFlavour).includes(t.eventFlavour),
     `${where} eventFlavour must be msk or self-managed, got "${t.eventFlavour}"`,
@@ -151,6 +148,11 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
       check(
         /^[a-zA-Z0-9._-]{1,249}$/.test(e.onFailureTopic),
         `${where} on-failure destination must be a Kafka topic name, got "${e.onFailureTopic}"`,
+      );
+      // AWS refuses it, to prevent a loop (kafka-on-failure-destination.html, "No recursion").
+      check(
+        e.onFailureTopic !== t.topic,
+        `${where} the on-failure destination "${e.onFailureTopic}" is the trigger's own topic, which AWS refuses (records given up on would come back): use another topic`,
       );
     }
   }

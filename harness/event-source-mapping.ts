@@ -24,6 +24,7 @@ import {
   buildTriggerEvent,
   EVENT_ENVELOPE_BYTES,
   type EventSource,
+  localClusterArn,
   MAX_EVENT_BYTES,
   recordJsonBytes,
   type TimestampType,
@@ -111,7 +112,7 @@ export class EventSourceMapping {
     this.#source = {
       flavour: trigger.eventFlavour,
       bootstrapServers: options.bootstrapServers,
-      clusterArn: `arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1`,
+      clusterArn: localClusterArn(),
     };
     this.#stats = {
       functionName: options.functionName,
@@ -258,7 +259,7 @@ export class EventSourceMapping {
       while (i < batch.messages.length && records.length < batchSize) {
         const message = batch.messages[i] as KafkaMessage;
         const record = toTriggerRecord(topic, partition, message, this.#timestampType);
-        if (!passesFilters(filterCriteria, record.value)) {
+        if (!passesFilters(filterCriteria, record)) {
           this.#stats.recordsFilteredOut++;
           lastOffset = record.offset;
           i++;
@@ -443,8 +444,8 @@ export class EventSourceMapping {
           functionName,
           condition,
           approximateInvokeCount: invokeCount,
-          bootstrapServers: this.#source.bootstrapServers.join(","),
-          batchSize: records.length,
+          source: this.#source,
+          batch: records,
         }),
       ),
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
+import { localFunctionArn } from "./local-aws.ts";
 
 /**
  * A Lambda `Context` for one local invocation: a fresh request id, the function's names and ARN,
@@ -19,7 +20,7 @@ export const lambdaContext = (
     callbackWaitsForEmptyEventLoop: true,
     functionName,
     functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(functionName),
     memoryLimitInMB: String(memoryLimitInMB),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -66,9 +66,7 @@ export interface EventSource {
   clusterArn: string;
 }
 
-/** A local stand-in for an MSK cluster ARN (the region and account are Lambda's documentation's). */
-export const localClusterArn = (clusterName = "local") =>
-  `arn:aws:kafka:us-east-1:123456789012:cluster/${clusterName}/00000000-0000-0000-0000-000000000000-1`;
+export { localClusterArn } from "./local-aws.ts";
 
 /**
  * The event for one batch: records grouped by `"<topic>-<partition>"`, `bootstrapServers` as one

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TopicNotFoundError } from "../../harness/errors.ts";
+import type { KafkaHandler } from "../../harness/event-source-mapping.ts";
 import { MAX_EVENT_BYTES } from "../../harness/trigger-event-builder.ts";
 import {
   brokers,
@@ -99,6 +100,36 @@ describe("the harness batches as Lambda's Kafka trigger does", () => {
       async () => (await committedOffsets(admin, groupId, topic)).get(0) === 40,
     );
     expect(recorded.byPartition.get(0)).toEqual([0, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]);
+  });
+
+  it("filters on the record's metadata, and delivers values the filter's value part cannot read (plain string, not UTF-8), as AWS filters those on metadata only", async () => {
+    const topic = await createTopic(admin, 2);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, [
+      ...messages(4, { partition: 0 }),
+      { partition: 0, key: "plain", value: "Hello, this is a test." },
+      // "{}" in UTF-16 with its byte-order mark: 0xff is never UTF-8.
+      { partition: 0, key: "utf16", value: Buffer.from([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]) },
+      ...messages(4, { partition: 1, from: 10 }),
+    ]);
+    const delivered: { partition: number; offset: number }[] = [];
+    const handler: KafkaHandler = async (event) => {
+      for (const r of Object.values(event.records).flat())
+        delivered.push({ partition: r.partition, offset: r.offset });
+    };
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        filterCriteria: [{ partition: [0], value: { i: [{ numeric: ["<", 2] }] } }],
+      }),
+    );
+    await eventually("both partitions committed to their end", async () => {
+      const committed = await committedOffsets(admin, groupId, topic);
+      return committed.get(0) === 6 && committed.get(1) === 4;
+    });
+    expect(delivered.filter((d) => d.partition === 0).map((d) => d.offset)).toEqual([0, 1, 4, 5]);
+    expect(delivered.filter((d) => d.partition === 1)).toEqual([]);
   });
 });
 

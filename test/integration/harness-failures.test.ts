@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import {
+  brokers,
   committedOffsets,
   createTopic,
   eventually,
@@ -100,10 +101,26 @@ describe("failures, provisioned-mode error controls", () => {
     const first = JSON.parse(sent[0]?.message.value?.toString() ?? "{}");
     expect(first).toMatchObject({
       requestContext: { condition: "RetriesExhausted", approximateInvokeCount: 3 },
+      responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
       version: "1.0",
-      KafkaBatchInfo: { recordsInfo: { [`${topic}-0`]: { firstRecordOffset: "0" } } },
-      payload: { topic, partition: 0, offset: 0, key: Buffer.from("k0").toString("base64") },
+      KafkaBatchInfo: {
+        batchSize: 3,
+        eventSourceArn: expect.stringMatching(/^arn:aws:kafka:/),
+        bootstrapServers: brokers.join(","),
+        payloadSize: expect.any(Number),
+        recordInfo: { offset: "0", timestamp: expect.any(String) },
+      },
+      payload: {
+        eventSource: "aws:kafka",
+        bootstrapServers: brokers.join(","),
+        records: {
+          [`${topic}-0`]: [
+            { topic, partition: 0, offset: 0, key: Buffer.from("k0").toString("base64") },
+          ],
+        },
+      },
     });
+    expect(first.KafkaBatchInfo).not.toHaveProperty("recordsInfo");
   });
 
   it("gives up on records older than MaximumRecordAgeInSeconds instead of invoking with them", async () => {
@@ -148,7 +165,11 @@ describe("failures, provisioned-mode error controls", () => {
       }),
     );
     const sent = await readTopic(kafka, failures, 1);
-    expect(JSON.parse(sent[0]?.message.value?.toString() ?? "{}").payload.offset).toBe(5);
+    const givenUp = JSON.parse(sent[0]?.message.value?.toString() ?? "{}");
+    expect(givenUp.KafkaBatchInfo.recordInfo.offset).toBe("5");
+    expect(givenUp.payload.records[`${topic}-0`].map((r: { offset: number }) => r.offset)).toEqual([
+      5,
+    ]);
     await eventually("the 7 good records delivered", () => recorded.delivered() === 7);
     expect(recorded.byPartition.get(0)).toEqual([0, 1, 2, 3, 4, 6, 7]);
   });
