@@ -2,11 +2,12 @@ import { parseArgs } from "node:util";
 import { SensorWindowsError } from "../lib/errors.ts";
 import { readStackEndpoints } from "./endpoints.ts";
 import { stackDir, stackStatus, startStack, stopStack } from "./stack.ts";
+import { StackVersions } from "./versions.ts";
 
 const HELP = `Usage: npm run stack:<command>   (or: tsx stack/cli.ts <command>)
 
 Runs the local stack on the JVM, no Docker needed:
-  Apache Kafka 3.9.1 (KRaft, single node)  KAFKA_BROKERS      default localhost:19092
+  Apache Kafka ${StackVersions.kafka} (KRaft, single node)  KAFKA_BROKERS      default localhost:19092
   DynamoDB Local (in memory)               DYNAMODB_ENDPOINT  default http://localhost:8000
 
 Commands:

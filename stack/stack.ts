@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { readStackEndpoints, type StackEndpoints } from "./endpoints.ts";
 import { StackError } from "./errors.ts";
 import { dynamodbAnswers, kafkaAnswers, portInUse, waitUntil } from "./probes.ts";
+import { StackVersions } from "./versions.ts";
 
 /** The project's root, and `.stack/` under it: jars, data, logs and pid files (git-ignored). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -73,12 +74,18 @@ const isLocal = (host: string) => ["localhost", "127.0.0.1", "::1"].includes(hos
 const ourPid = (pidFile: string, marker: string): number | undefined => {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8").trim());
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-    return cmdline.includes(marker) ? pid : undefined;
-  } catch {
-    return undefined; // not running any more
-  }
+  return commandLineOf(pid)?.includes(marker) ? pid : undefined;
+};
+
+/**
+ * A running process's command line, or undefined when it is not running. `ps -o command=` works on
+ * Linux and macOS alike (macOS has no /proc). https://pubs.opengroup.org/onlinepubs/9699919799/utilities/ps.html
+ */
+const commandLineOf = (pid: number): string | undefined => {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const ps = spawnSync("ps", ["-p", String(pid), "-o", "command="], { encoding: "utf8" });
+  const line = ps.status === 0 ? ps.stdout.trim() : "";
+  return line === "" ? undefined : line;
 };
 
 const kafkaMarker = (port: number) => kafkaFiles(port).config;
@@ -253,7 +260,7 @@ const startKafka = async (brokers: string[], progress: (line: string) => void) =
     files.log,
   );
   writeFileSync(files.pid, String(pid));
-  progress(`starting Kafka 3.9.1 (pid ${pid}), log ${files.log}`);
+  progress(`starting Kafka ${StackVersions.kafka} (pid ${pid}), log ${files.log}`);
   if (!(await waitUntil(() => kafkaAnswers(brokers, 1_000), KAFKA_START_TIMEOUT_MS))) {
     throw new StackError(
       `Kafka did not answer on ${brokers.join(",")} within ${KAFKA_START_TIMEOUT_MS / 1000} s; see ${files.log}`,
@@ -294,15 +301,17 @@ delete.topic.enable=true
 `;
 
 const fetchKafkaJars = async (progress: (line: string) => void) => {
-  if (existsSync(kafkaLibs) && readdirSync(kafkaLibs).some((f) => f.startsWith("kafka_2.13-3.9.1")))
-    return;
+  const jar = `kafka_${StackVersions.scala}-${StackVersions.kafka}`;
+  if (existsSync(kafkaLibs) && readdirSync(kafkaLibs).some((f) => f.startsWith(jar))) return;
   const mvn = spawnSync("mvn", ["-v"], { encoding: "utf8" });
   if (mvn.error !== undefined || mvn.status !== 0) {
     throw new StackError(
       "Maven is needed once to fetch the Kafka jars from Maven Central, and `mvn` was not found: install it (e.g. apt-get install maven), or start docker-compose.yml with Docker",
     );
   }
-  progress("fetching Kafka 3.9.1 jars with Maven (first run only, about a minute)");
+  progress(
+    `fetching Kafka ${StackVersions.kafka} jars with Maven (first run only, about a minute)`,
+  );
   const t0 = Date.now();
   const result = spawnSync(
     "mvn",
@@ -312,6 +321,8 @@ const fetchKafkaJars = async (progress: (line: string) => void) => {
       "-f",
       join(projectRoot, "stack", "pom.xml"),
       "dependency:copy-dependencies",
+      `-Dkafka.version=${StackVersions.kafka}`,
+      `-Dscala.binary=${StackVersions.scala}`,
       `-DoutputDirectory=${kafkaLibs}`,
     ],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
