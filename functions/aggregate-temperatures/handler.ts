@@ -31,7 +31,10 @@ export const handler = async (event: KafkaTriggerEvent, context?: Context): Prom
   });
   const summary = await aggregate(event);
   addMetrics(FUNCTION_NAME, { ...summary });
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) {
-    process.stdout.write(`${embeddedMetricLine(FUNCTION_NAME, { ...summary })}\n`);
+  // In Lambda, CloudWatch metrics by the deployed function's name: two stacks never mix, and the
+  // template's alarms (deadLetters) find them by that name.
+  const deployedName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (deployedName !== undefined) {
+    process.stdout.write(`${embeddedMetricLine(deployedName, { ...summary })}\n`);
   }
 };
