@@ -1,5 +1,5 @@
 import type { Context } from "aws-lambda";
-import { addMetrics, embeddedMetricLine } from "../../lib/function-metrics.ts";
+import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { createAggregateHandler } from "./aggregate-handler.ts";
@@ -31,10 +31,5 @@ export const handler = async (event: KafkaTriggerEvent, context?: Context): Prom
   });
   const summary = await aggregate(event);
   addMetrics(FUNCTION_NAME, { ...summary });
-  // In Lambda, CloudWatch metrics by the deployed function's name: two stacks never mix, and the
-  // template's alarms (deadLetters) find them by that name.
-  const deployedName = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  if (deployedName !== undefined) {
-    process.stdout.write(`${embeddedMetricLine(deployedName, { ...summary })}\n`);
-  }
+  writeEmbeddedMetrics({ ...summary });
 };

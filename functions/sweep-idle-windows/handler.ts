@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from "aws-lambda";
 import type { TemperatureState, TemperatureSummary } from "../../core/temperature-aggregation.ts";
 import { ConfigError } from "../../lib/errors.ts";
-import { addMetrics, embeddedMetricLine } from "../../lib/function-metrics.ts";
+import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { readAggregateConfig } from "../aggregate-temperatures/config.ts";
 import {
@@ -44,9 +44,6 @@ export const handler = async (_event?: ScheduledEvent): Promise<SweepSummary> =>
   addMetrics(FUNCTION_NAME, { ...summary });
   // Its own CloudWatch metrics (sensorsIdle, windowsClosed, windowsEmitted), as the aggregate
   // function writes its own.
-  const deployedName = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  if (deployedName !== undefined) {
-    process.stdout.write(`${embeddedMetricLine(deployedName, { ...summary })}\n`);
-  }
+  writeEmbeddedMetrics({ ...summary });
   return summary;
 };

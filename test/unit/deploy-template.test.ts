@@ -19,6 +19,7 @@ import {
   resolveTrigger,
   type TriggerDeclaration,
 } from "../../functions/trigger-declaration.ts";
+import { writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { StateTableDesign, stateTableKeysAndIndexes } from "../../state/dynamodb-state-table.ts";
 import { type Deployment, deploy, type Template } from "../support/cloudformation.ts";
 
@@ -405,6 +406,34 @@ describe("operations", () => {
       Dimensions: [{ Name: "FunctionName", Value: functionName }],
     });
   });
+
+  it.each([
+    ["aggregate-temperatures", { records: 3, deadLetters: 1 }],
+    ["sweep-idle-windows", { sensorsIdle: 2, windowsClosed: 2, windowsEmitted: 2 }],
+  ])(
+    "%s writes its metrics where the alarms look: namespace, the deployed name as FunctionName",
+    (_, counters) => {
+      const lines: string[] = [];
+      writeEmbeddedMetrics(counters, { AWS_LAMBDA_FUNCTION_NAME: "prod-Fn-1A2B" }, (l) =>
+        lines.push(l),
+      );
+      const emf = JSON.parse(lines[0] as string) as {
+        _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+        FunctionName: string;
+      };
+      const alarm = template.Resources.AggregateTemperaturesDeadLettersAlarm?.Properties as {
+        Namespace: string;
+        Dimensions: { Name: string }[];
+      };
+      expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe(alarm.Namespace);
+      expect(emf._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+        alarm.Dimensions.map((x) => x.Name),
+      ]);
+      expect(emf.FunctionName).toBe("prod-Fn-1A2B");
+      writeEmbeddedMetrics(counters, {}, (l) => lines.push(l));
+      expect(lines).toHaveLength(1); // outside Lambda: nothing
+    },
+  );
 
   it("alarms on DynamoDB throttling of the table and of each of its indexes", () => {
     const metrics = resourceOf(d, "StateTableThrottlesAlarm").Properties.Metrics as {
