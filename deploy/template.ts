@@ -543,7 +543,7 @@ export const renderTemplate = (
         AllowedPattern: "^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
         ConstraintDescription: "a Secrets Manager secret ARN",
         Description:
-          'Self-managed, when a private CA signed the brokers\' certificates: a secret {"certificate": PEM of the root CA}; the trigger and the producer both trust it',
+          'Self-managed, when a private CA signed the broker certificates: a secret {"certificate": PEM of the root CA}; the trigger and the producer both trust it',
       },
       SecretsKmsKeyArn: {
         Type: "String",
