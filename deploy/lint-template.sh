@@ -21,6 +21,12 @@ esac
 # shellcheck source=deploy/tools.sh
 source deploy/tools.sh
 ensure_deploy_tools
-"$TOOLS_VENV/bin/cfn-lint" -- template.yaml
-"$TOOLS_VENV/bin/sam" validate --lint --template-file template.yaml >&2
-echo "lint-template: template.yaml passes cfn-lint $CFN_LINT_VERSION and sam validate --lint (SAM CLI $SAM_CLI_VERSION)" >&2
+# template.yaml, and the template of a trigger that sets every field (deploy/every-field-example.ts),
+# so the properties the project's own trigger leaves unset are linted too.
+every_field=.stack/template-every-field.yaml
+npx tsx deploy/every-field-example.ts "$every_field"
+for t in template.yaml "$every_field"; do
+  "$TOOLS_VENV/bin/cfn-lint" -- "$t"
+  "$TOOLS_VENV/bin/sam" validate --lint --template-file "$t" >&2
+done
+echo "lint-template: template.yaml (and $every_field) pass cfn-lint $CFN_LINT_VERSION and sam validate --lint (SAM CLI $SAM_CLI_VERSION)" >&2

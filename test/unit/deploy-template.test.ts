@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { everyFieldDeclaration } from "../../deploy/every-field-example.ts";
 import {
   DeployedFunctions,
   MAX_SECURITY_GROUPS,
@@ -15,7 +16,6 @@ import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
 import {
   type ErrorControls,
   LOCAL_STACK_NAME,
-  type ProvisionedPollers,
   resolveTrigger,
   type TriggerDeclaration,
 } from "../../functions/trigger-declaration.ts";
@@ -130,35 +130,7 @@ const declarationFromDeployment = (d: Deployment): TriggerDeclaration => {
   return declared;
 };
 
-/** A declaration with every field away from its default: the template must carry each one. */
-const everyFieldSet = (flavour: "msk" | "self-managed"): TriggerDeclaration => {
-  const provisionedPollers: Required<ProvisionedPollers> = {
-    minimumPollers: 2,
-    maximumPollers: 20,
-  };
-  const errorControls: Required<ErrorControls> = {
-    maximumRetryAttempts: 3,
-    maximumRecordAgeInSeconds: 3600,
-    bisectBatchOnFunctionError: true,
-    functionResponseTypes: ["ReportBatchItemFailures"],
-    onFailureTopic: "raw-temperature-failed",
-  };
-  const full: Required<TriggerDeclaration> = {
-    topic: "readings",
-    batchSize: 500,
-    maximumBatchingWindowInSeconds: 2,
-    startingPosition: "AT_TIMESTAMP",
-    startingPositionTimestamp: 1_700_000_000,
-    consumerGroupId: "sensor-windows-shared-group",
-    filterCriteria: [{ value: { sensor: [{ prefix: "t-" }] } }],
-    eventFlavour: flavour,
-    timeoutSeconds: 120,
-    memorySizeMb: 2048,
-    provisionedPollers,
-    errorControls,
-  };
-  return resolveTrigger("aggregate-temperatures", full);
-};
+const everyFieldSet = everyFieldDeclaration;
 
 describe("template.yaml (AWS SAM)", () => {
   it("is what `npm run template` generates from the declarations: it can't drift from the harness", () => {
