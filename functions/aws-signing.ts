@@ -1,7 +1,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
-import { request } from "node:https";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import { SignatureV4 } from "@smithy/signature-v4";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 const bytes = (data: SourceData): Uint8Array | string =>
@@ -32,76 +32,65 @@ class Sha256 {
   }
 }
 
-/** A SigV4 signer with the Lambda role's credentials (the SDK's default provider chain). */
-const signer = (service: string, region: string) =>
-  new SignatureV4({ service, region, credentials: defaultProvider(), sha256: Sha256 });
+/** How long an MSK IAM token is valid: the official signer's 15 minutes. */
+const TOKEN_SECONDS = 900;
+
+export interface MskIamTokenOptions {
+  /** Default: the SDK's provider chain (in Lambda, the execution role's credentials). */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Default: now. Fixed in the known-answer test. */
+  signingDate?: Date;
+  /** The `User-Agent` query parameter the broker logs. Default `sensor-windows`. */
+  userAgent?: string;
+}
+
+/** RFC 3986 escaping, as the SDK's `formatUrl` (via `escapeUri`) does it. */
+const escapeUri = (s: string) =>
+  encodeURIComponent(s).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 
 /**
  * The SASL/OAUTHBEARER token for MSK IAM authentication: a presigned `kafka-cluster:Connect`
- * request, base64url-encoded, valid 15 minutes. The same token aws-msk-iam-sasl-signer-js makes.
+ * request, base64url-encoded, valid 15 minutes. Built as aws-msk-iam-sasl-signer-js builds it
+ * (query keys sorted, `User-Agent` added after signing): with the same clock, credentials and user
+ * agent the two tokens are equal byte for byte (test/unit/kafka-auth.test.ts pins it). A few lines
+ * here instead of that package and its STS client in every bundle.
  * https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html
+ * https://github.com/aws/aws-msk-iam-sasl-signer-js/blob/main/src/getMSKAuthToken.ts
  */
 export const mskIamToken = async (
   region: string,
+  options: MskIamTokenOptions = {},
 ): Promise<{ value: string; lifetimeMs: number }> => {
-  const expiresIn = 900;
-  const presigned = await signer("kafka-cluster", region).presign(
+  const hostname = `kafka.${region}.amazonaws.com`;
+  const signer = new SignatureV4({
+    service: "kafka-cluster",
+    region,
+    credentials: options.credentials ?? defaultProvider(),
+    sha256: Sha256,
+    applyChecksum: false,
+  });
+  const presigned = await signer.presign(
     {
       method: "GET",
       protocol: "https:",
-      hostname: `kafka.${region}.amazonaws.com`,
+      hostname,
       path: "/",
       query: { Action: "kafka-cluster:Connect" },
-      headers: { host: `kafka.${region}.amazonaws.com` },
+      headers: { host: hostname },
     },
-    { expiresIn },
+    {
+      expiresIn: TOKEN_SECONDS,
+      ...(options.signingDate === undefined ? {} : { signingDate: options.signingDate }),
+    },
   );
-  const query = Object.entries({ ...presigned.query, "User-Agent": "sensor-windows" })
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+  const query = { ...presigned.query, "User-Agent": options.userAgent ?? "sensor-windows" };
+  const queryString = Object.keys(query)
+    .sort()
+    .map((k) => `${escapeUri(k)}=${escapeUri(String(query[k as keyof typeof query]))}`)
     .join("&");
-  const url = `https://${presigned.hostname}/?${query}`;
-  return { value: Buffer.from(url).toString("base64url"), lifetimeMs: expiresIn * 1000 };
-};
-
-/**
- * Reads a Secrets Manager secret holding JSON, signed with the Lambda role: one HTTPS call, so the
- * function needs no extra SDK client. The value is never logged.
- * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html
- */
-export const secretJson = async (
-  secretId: string,
-  region: string,
-): Promise<Record<string, unknown>> => {
-  const hostname = `secretsmanager.${region}.amazonaws.com`;
-  const body = JSON.stringify({ SecretId: secretId });
-  const signed = await signer("secretsmanager", region).sign({
-    method: "POST",
-    protocol: "https:",
-    hostname,
-    path: "/",
-    headers: {
-      host: hostname,
-      "content-type": "application/x-amz-json-1.1",
-      "x-amz-target": "secretsmanager.GetSecretValue",
-    },
-    body,
-  });
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = request({ hostname, method: "POST", path: "/", headers: signed.headers }, (res) => {
-      let data = "";
-      res.on("data", (chunk: Buffer) => {
-        data += chunk.toString();
-      });
-      res.on("end", () =>
-        (res.statusCode ?? 500) < 300
-          ? resolve(data)
-          : reject(new Error(`Secrets Manager refused ${secretId}: HTTP ${res.statusCode}`)),
-      );
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-  const secret = (JSON.parse(text) as { SecretString?: string }).SecretString;
-  if (secret === undefined) throw new Error(`secret ${secretId} has no SecretString`);
-  return JSON.parse(secret) as Record<string, unknown>;
+  const url = `https://${hostname}/?${queryString}`;
+  return { value: Buffer.from(url).toString("base64url"), lifetimeMs: TOKEN_SECONDS * 1000 };
 };

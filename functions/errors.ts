@@ -17,3 +17,26 @@ export class OutputProduceError extends SensorWindowsError {
     });
   }
 }
+
+/**
+ * Reading a Secrets Manager secret failed, or it does not hold what the function needs. The AWS
+ * error's name (ResourceNotFoundException, AccessDeniedException, DecryptionFailure, ...) is kept
+ * in the message and in `awsErrorName`; retryable when AWS says so (throttling, a 5xx, a timeout):
+ * the cold start fails and the next invocation tries again.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html#API_GetSecretValue_Errors
+ */
+export class SecretReadError extends SensorWindowsError {
+  readonly awsErrorName: string | undefined;
+
+  constructor(
+    secretId: string,
+    reason: string,
+    options: { retryable: boolean; awsErrorName?: string; cause?: unknown },
+  ) {
+    super(`reading secret ${secretId} failed: ${reason}`, {
+      retryable: options.retryable,
+      cause: options.cause,
+    });
+    this.awsErrorName = options.awsErrorName;
+  }
+}

@@ -21,7 +21,12 @@ export interface TriggerDeclaration {
   startingPosition: StartingPositionName;
   /** With AT_TIMESTAMP: Unix seconds. */
   startingPositionTimestamp?: number;
-  /** Default: `sensor-windows-<function name>` (AWS's default is the mapping's UUID). */
+  /**
+   * Default: `<stack name>-<function name>`, so two stacks on one cluster never share a group
+   * (AWS's own default is the mapping's UUID, new with every replacement). Locally the stack is
+   * `sensor-windows`; the template writes `${AWS::StackName}-<function name>`. A declared group is
+   * used as it is, in both.
+   */
   consumerGroupId: string;
   /** EventBridge patterns on the record's `value` and metadata, OR-ed, at most 5 (`filter-criteria.ts`). */
   filterCriteria: FilterPattern[];
@@ -29,8 +34,27 @@ export interface TriggerDeclaration {
   eventFlavour: EventFlavourName;
   /** Function timeout, 1..840 s (14 minutes, the Kafka trigger's maximum). Default 60. */
   timeoutSeconds: number;
-  /** Provisioned-mode error controls; absent = on-demand mode (retry until success). */
+  /**
+   * The function's memory, 128..10 240 MB; Lambda gives CPU in proportion. Default 1024. The
+   * template deploys it; the harness reports it as `context.memoryLimitInMB`.
+   * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+   */
+  memorySizeMb: number;
+  /**
+   * Provisioned mode: event pollers kept ready. Absent = on-demand mode. Error controls need it,
+   * so declaring them without it gets AWS's defaults (1 to 200 pollers).
+   * https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html
+   */
+  provisionedPollers?: ProvisionedPollers;
+  /** Provisioned-mode error controls; absent = retry until success (or the records expire). */
   errorControls?: ErrorControls;
+}
+
+export interface ProvisionedPollers {
+  /** 1..200. AWS's default 1. */
+  minimumPollers: number;
+  /** minimumPollers..2000. AWS's default 200. */
+  maximumPollers: number;
 }
 
 export const StartingPosition = {
@@ -62,15 +86,26 @@ const defaults = {
   filterCriteria: [] as FilterPattern[],
   eventFlavour: EventFlavour.msk,
   timeoutSeconds: 60,
+  memorySizeMb: 1024,
 } as const;
+
+/** AWS's defaults for a provisioned mapping's pollers. */
+export const defaultProvisionedPollers: ProvisionedPollers = {
+  minimumPollers: 1,
+  maximumPollers: 200,
+};
 
 export type TriggerInput = Partial<Omit<TriggerDeclaration, "errorControls">> & {
   topic: string;
   errorControls?: Partial<ErrorControls>;
 };
 
+/** What the local harness calls its "stack": the prefix of default consumer groups. */
+export const LOCAL_STACK_NAME = "sensor-windows";
+
 /** The consumer group a function gets when none is declared: stable across restarts. */
-export const defaultConsumerGroupId = (functionName: string) => `sensor-windows-${functionName}`;
+export const defaultConsumerGroupId = (functionName: string, stackName = LOCAL_STACK_NAME) =>
+  `${stackName}-${functionName}`;
 
 /**
  * Applies the documented defaults and validates every setting, failing with a message that names
@@ -80,15 +115,22 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
   const t: TriggerDeclaration = {
     ...defaults,
     consumerGroupId: defaultConsumerGroupId(functionName),
-    ...stripUndefined(input),
+    ...stripUndefined({ ...input, errorControls: undefined, provisionedPollers: undefined }),
     topic: input.topic,
-    errorControls: input.errorControls && {
-      maximumRetryAttempts: -1,
-      maximumRecordAgeInSeconds: -1,
-      bisectBatchOnFunctionError: false,
-      functionResponseTypes: [],
-      ...stripUndefined(input.errorControls),
-    },
+    ...(input.provisionedPollers === undefined && input.errorControls === undefined
+      ? {}
+      : { provisionedPollers: input.provisionedPollers ?? defaultProvisionedPollers }),
+    ...(input.errorControls === undefined
+      ? {}
+      : {
+          errorControls: {
+            maximumRetryAttempts: -1,
+            maximumRecordAgeInSeconds: -1,
+            bisectBatchOnFunctionError: false,
+            functionResponseTypes: [],
+            ...stripUndefined(input.errorControls),
+          },
+        }),
   };
   const where = `trigger of ${functionName}:`;
   check(
@@ -105,6 +147,12 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
     false,
   );
   checkRange(where, "Timeout", t.timeoutSeconds, 1, 840, true);
+  checkRange(where, "MemorySize", t.memorySizeMb, 128, 10_240, true);
+  const p = t.provisionedPollers;
+  if (p !== undefined) {
+    checkRange(where, "MinimumPollers", p.minimumPollers, 1, 200, true);
+    checkRange(where, "MaximumPollers", p.maximumPollers, p.minimumPollers, 2000, true);
+  }
   check(
     Object.values(StartingPosition).includes(t.startingPosition),
     `${where} StartingPosition must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP, got "${t.startingPosition}"`,

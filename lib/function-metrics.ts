@@ -43,3 +43,17 @@ export const embeddedMetricLine = (
     FunctionName: functionName,
     ...counters,
   });
+
+/**
+ * In Lambda, writes one EMF line for an invocation's counters under the deployed function's name
+ * (`AWS_LAMBDA_FUNCTION_NAME`): two stacks never mix their metrics, and the template's alarms find
+ * them by that name. Elsewhere (the harness, tests) writes nothing.
+ */
+export const writeEmbeddedMetrics = (
+  counters: Counters,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  write: (line: string) => void = (line) => process.stdout.write(line),
+): void => {
+  const deployedName = env.AWS_LAMBDA_FUNCTION_NAME;
+  if (deployedName !== undefined) write(`${embeddedMetricLine(deployedName, counters)}\n`);
+};

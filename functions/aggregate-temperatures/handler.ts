@@ -1,5 +1,5 @@
 import type { Context } from "aws-lambda";
-import { addMetrics, embeddedMetricLine } from "../../lib/function-metrics.ts";
+import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { createAggregateHandler } from "./aggregate-handler.ts";
@@ -31,7 +31,5 @@ export const handler = async (event: KafkaTriggerEvent, context?: Context): Prom
   });
   const summary = await aggregate(event);
   addMetrics(FUNCTION_NAME, { ...summary });
-  if (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined) {
-    process.stdout.write(`${embeddedMetricLine(FUNCTION_NAME, { ...summary })}\n`);
-  }
+  writeEmbeddedMetrics({ ...summary });
 };

@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from "aws-lambda";
 import type { TemperatureState, TemperatureSummary } from "../../core/temperature-aggregation.ts";
 import { ConfigError } from "../../lib/errors.ts";
-import { addMetrics } from "../../lib/function-metrics.ts";
+import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { readAggregateConfig } from "../aggregate-temperatures/config.ts";
 import {
@@ -43,5 +43,8 @@ export const handler = async (_event?: ScheduledEvent): Promise<SweepSummary> =>
   });
   const summary = await sweep();
   addMetrics(FUNCTION_NAME, { ...summary });
+  // Its own CloudWatch metrics (sensorsIdle, windowsClosed, windowsEmitted), as the aggregate
+  // function writes its own.
+  writeEmbeddedMetrics({ ...summary });
   return summary;
 };

@@ -1,27 +1,136 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { templateYaml } from "../../deploy/template.ts";
+import { everyFieldDeclaration } from "../../deploy/every-field-example.ts";
+import {
+  DeployedFunctions,
+  MAX_SECURITY_GROUPS,
+  MAX_SUBNETS,
+  renderTemplate,
+  type TemplateDeclarations,
+  templateYaml,
+} from "../../deploy/template.ts";
 import { trigger } from "../../functions/aggregate-temperatures/trigger.ts";
 import { kafkaTriggeredFunctions, scheduledFunctions } from "../../functions/registry.ts";
 import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
-import { StateTableDesign } from "../../state/dynamodb-state-table.ts";
+import {
+  type ErrorControls,
+  LOCAL_STACK_NAME,
+  resolveTrigger,
+  type TriggerDeclaration,
+} from "../../functions/trigger-declaration.ts";
+import { writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
+import { StateTableDesign, stateTableKeysAndIndexes } from "../../state/dynamodb-state-table.ts";
+import { type Deployment, deploy, type Template } from "../support/cloudformation.ts";
 
 const committed = readFileSync(new URL("../../template.yaml", import.meta.url), "utf8");
-const template = parse(committed) as {
-  Resources: Record<
-    string,
-    { Type: string; Condition?: string; Properties: Record<string, unknown> }
-  >;
+const template = parse(committed) as Template;
+const rendered = (d: TemplateDeclarations) =>
+  JSON.parse(JSON.stringify(renderTemplate(d))) as Template;
+
+/** Complete parameter sets, one per way to deploy. */
+const subnets = "subnet-0a,subnet-0b,subnet-0c";
+const groups = "sg-01,sg-02";
+const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-AbCdEf";
+const rootCa = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:root-ca-AbCdEf";
+const kmsKey = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const msk = {
+  KafkaFlavour: "msk",
+  MskClusterArn:
+    "arn:aws:kafka:eu-west-1:123456789012:cluster/sensors/0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e-2",
+  BootstrapServers:
+    "b-1.sensors.kafka.eu-west-1.amazonaws.com:9098,b-2.sensors.kafka.eu-west-1.amazonaws.com:9098",
+  SubnetIds: subnets,
+  SecurityGroupIds: groups,
 };
-const resources = template.Resources;
-const resource = (name: string) => {
-  const r = resources[name];
-  if (r === undefined) throw new Error(`template.yaml has no resource ${name}`);
+const selfManagedPublic = {
+  KafkaFlavour: "self-managed",
+  BootstrapServers: "kafka-1.example.com:9096,kafka-2.example.com:9096",
+  KafkaSecretArn: secret,
+};
+const selfManagedInVpc = {
+  ...selfManagedPublic,
+  SelfManagedAuth: "mtls",
+  KafkaRootCaSecretArn: rootCa,
+  SecretsKmsKeyArn: kmsKey,
+  SubnetIds: subnets,
+  SecurityGroupIds: groups,
+};
+
+const resourceOf = (d: Deployment, name: string) => {
+  const r = d.resources[name];
+  if (r === undefined) throw new Error(`no resource ${name} in this deployment`);
   return r;
 };
-const logicalId = (fn: string) =>
-  `${fn.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}Function`;
+
+/**
+ * Reads a deployed trigger back into a declaration, as AWS applies it: an absent property is
+ * AWS's default. If the template drops or alters any declared field, this differs from what the
+ * harness runs.
+ */
+const declarationFromDeployment = (d: Deployment): TriggerDeclaration => {
+  const mappings = Object.values(d.resources).filter(
+    (r) => r.Type === "AWS::Lambda::EventSourceMapping",
+  );
+  expect(mappings).toHaveLength(1);
+  const m = (mappings[0] as { Properties: Record<string, unknown> }).Properties;
+  const fn = resourceOf(d, `${DeployedFunctions.aggregate.logicalId}Function`).Properties;
+  const group = (m.AmazonManagedKafkaEventSourceConfig ?? m.SelfManagedKafkaEventSourceConfig) as {
+    ConsumerGroupId: string;
+  };
+  const pollers = m.ProvisionedPollerConfig as
+    | { MinimumPollers: number; MaximumPollers: number }
+    | undefined;
+  const hasControls = [
+    "MaximumRetryAttempts",
+    "MaximumRecordAgeInSeconds",
+    "BisectBatchOnFunctionError",
+    "FunctionResponseTypes",
+    "DestinationConfig",
+  ].some((k) => k in m);
+  const destination = (m.DestinationConfig as { OnFailure: { Destination: string } } | undefined)
+    ?.OnFailure.Destination;
+  if (destination !== undefined) expect(destination).toMatch(/^kafka:\/\//);
+  const topics = m.Topics as string[];
+  expect(topics).toHaveLength(1);
+  const declared: TriggerDeclaration = {
+    topic: topics[0] as string,
+    batchSize: (m.BatchSize as number | undefined) ?? 100,
+    maximumBatchingWindowInSeconds: (m.MaximumBatchingWindowInSeconds as number | undefined) ?? 0.5,
+    startingPosition: m.StartingPosition as TriggerDeclaration["startingPosition"],
+    consumerGroupId: group.ConsumerGroupId,
+    filterCriteria: (
+      (m.FilterCriteria as { Filters: { Pattern: string }[] } | undefined)?.Filters ?? []
+    ).map((f) => JSON.parse(f.Pattern) as Record<string, unknown>),
+    eventFlavour: d.parameters.KafkaFlavour as TriggerDeclaration["eventFlavour"],
+    timeoutSeconds: fn.Timeout as number,
+    memorySizeMb: fn.MemorySize as number,
+  };
+  if (m.StartingPositionTimestamp !== undefined) {
+    declared.startingPositionTimestamp = m.StartingPositionTimestamp as number;
+  }
+  if (pollers !== undefined) {
+    declared.provisionedPollers = {
+      minimumPollers: pollers.MinimumPollers,
+      maximumPollers: pollers.MaximumPollers,
+    };
+  }
+  if (hasControls) {
+    declared.errorControls = {
+      maximumRetryAttempts: (m.MaximumRetryAttempts as number | undefined) ?? -1,
+      maximumRecordAgeInSeconds: (m.MaximumRecordAgeInSeconds as number | undefined) ?? -1,
+      bisectBatchOnFunctionError: (m.BisectBatchOnFunctionError as boolean | undefined) ?? false,
+      functionResponseTypes:
+        (m.FunctionResponseTypes as ErrorControls["functionResponseTypes"]) ?? [],
+      ...(destination === undefined
+        ? {}
+        : { onFailureTopic: destination.slice("kafka://".length) }),
+    };
+  }
+  return declared;
+};
+
+const everyFieldSet = everyFieldDeclaration;
 
 describe("template.yaml (AWS SAM)", () => {
   it("is what `npm run template` generates from the declarations: it can't drift from the harness", () => {
@@ -31,65 +140,316 @@ describe("template.yaml (AWS SAM)", () => {
   it.each([...Object.keys(kafkaTriggeredFunctions), ...Object.keys(scheduledFunctions)])(
     "deploys %s from its bundle",
     (fn) => {
-      const f = resource(logicalId(fn));
-      expect(f.Type).toBe("AWS::Serverless::Function");
-      expect(f.Properties.CodeUri).toBe(`dist/${fn}/`);
+      const [entry] = Object.values(DeployedFunctions).filter((f) => f.name === fn);
+      const f = template.Resources[`${entry?.logicalId}Function`];
+      expect(f?.Type).toBe("AWS::Serverless::Function");
+      expect(f?.Properties.CodeUri).toBe(`dist/${fn}/`);
     },
   );
+});
 
-  it.each(["AggregateTemperaturesMskTrigger", "AggregateTemperaturesSelfManagedTrigger"])(
-    "gives %s the declared trigger settings",
-    (name) => {
-      const p = resource(name).Properties;
-      expect(p.Topics).toEqual([{ Ref: "SourceTopic" }]);
-      expect(p.BatchSize).toBe(trigger.batchSize);
-      expect(p.StartingPosition).toBe(trigger.startingPosition);
-      expect(p.MaximumBatchingWindowInSeconds).toBe(
-        trigger.maximumBatchingWindowInSeconds === 0.5
-          ? undefined
-          : trigger.maximumBatchingWindowInSeconds,
-      );
-      expect(JSON.stringify(p)).toContain('"ConsumerGroupId":{"Ref":"ConsumerGroupId"}');
-      expect(committed).toContain(`Default: ${trigger.consumerGroupId}`);
-      expect(committed).toContain(`Default: ${trigger.topic}`);
-    },
-  );
-
-  it("runs sweep-idle-windows on the declared schedule, only when idle closing is on", () => {
-    const sweep = resource("SweepIdleWindowsFunction");
-    expect(sweep.Condition).toBe("IdleClosingOn");
-    expect(JSON.stringify(sweep.Properties.Events)).toContain(sweepSchedule.expression);
+describe("a deploy with an incomplete parameter set is refused, naming what is missing", () => {
+  const without = (params: Record<string, string>, name: string) =>
+    Object.fromEntries(Object.entries(params).filter(([k]) => k !== name));
+  it.each([
+    ["MSK without MskClusterArn", without(msk, "MskClusterArn"), "MskClusterArn"],
+    ["MSK without BootstrapServers", without(msk, "BootstrapServers"), "BootstrapServers"],
+    ["MSK without SubnetIds", without(msk, "SubnetIds"), "SubnetIds"],
+    ["MSK without SecurityGroupIds", without(msk, "SecurityGroupIds"), "SecurityGroupIds"],
+    [
+      "self-managed without BootstrapServers",
+      without(selfManagedPublic, "BootstrapServers"),
+      "BootstrapServers",
+    ],
+    [
+      "self-managed without KafkaSecretArn",
+      without(selfManagedPublic, "KafkaSecretArn"),
+      "KafkaSecretArn",
+    ],
+    [
+      "self-managed with subnets but no security groups",
+      without(selfManagedInVpc, "SecurityGroupIds"),
+      "SecurityGroupIds",
+    ],
+    ["the defaults alone", {}, "MskClusterArn"],
+  ])("%s", (_, params, missing) => {
+    const failures = deploy(template, params).ruleFailures;
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.join("\n")).toContain(`needs ${missing}`);
   });
 
-  it("creates the state table as the store expects: key, indexes, TTL, on-demand", () => {
-    const p = resource("StateTable").Properties as Record<string, unknown>;
-    expect(p.BillingMode).toBe("PAY_PER_REQUEST");
-    expect(p.KeySchema).toEqual([
-      { AttributeName: StateTableDesign.partitionKey, KeyType: "HASH" },
-    ]);
-    expect((p.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName)).toEqual([
-      StateTableDesign.idleIndex.name,
-    ]);
-    expect(p.TimeToLiveSpecification).toEqual({
-      AttributeName: StateTableDesign.ttlAttribute,
-      Enabled: true,
+  it.each([
+    ["MSK", msk],
+    ["self-managed, public", selfManagedPublic],
+    ["self-managed in a VPC, mTLS, private CA, KMS key", selfManagedInVpc],
+  ])("accepts a complete set: %s", (_, params) => {
+    expect(deploy(template, params).ruleFailures).toEqual([]);
+  });
+});
+
+describe("the trigger AWS deploys is the one the harness runs, field for field", () => {
+  describe.each([
+    ["aggregate-temperatures as declared (template.yaml)", () => trigger, () => template],
+    [
+      "a declaration with every field set",
+      () => everyFieldSet("msk"),
+      () => rendered({ aggregateTrigger: everyFieldSet("msk"), sweep: sweepSchedule }),
+    ],
+  ])("%s", (_, declaration, templateOf) => {
+    it.each([
+      ["MSK", msk],
+      ["self-managed", selfManagedInVpc],
+    ])("%s", (flavour, params) => {
+      const d = deploy(templateOf(), params, LOCAL_STACK_NAME);
+      const expected = { ...declaration(), eventFlavour: params.KafkaFlavour };
+      expect(declarationFromDeployment(d)).toEqual(expected);
+      void flavour;
     });
   });
 
-  it("grants no Kafka or DynamoDB action on every resource (no '*')", () => {
-    const statements: { Action: string[]; Resource: unknown }[] = [];
-    const walk = (node: unknown): void => {
-      if (Array.isArray(node)) node.forEach(walk);
-      else if (typeof node === "object" && node !== null) {
-        if ("Action" in node && "Resource" in node) statements.push(node as never);
-        Object.values(node).forEach(walk);
-      }
-    };
-    walk(resources);
-    const scoped = statements.filter((st) =>
-      st.Action.some((a) => /^(kafka|kafka-cluster|dynamodb):/.test(a)),
-    );
-    expect(scoped.length).toBeGreaterThanOrEqual(3);
-    for (const st of scoped) expect(JSON.stringify(st.Resource)).not.toMatch(/^"\*"$|"\*"/);
+  it("is the trigger the registry gives the harness", async () => {
+    expect(await kafkaTriggeredFunctions["aggregate-temperatures"].trigger()).toBe(trigger);
   });
+
+  it("gets a consumer group named after the stack: two stacks on one cluster never share it", () => {
+    const group = (stack: string) =>
+      (
+        resourceOf(deploy(template, msk, stack), "AggregateTemperaturesMskTrigger").Properties
+          .AmazonManagedKafkaEventSourceConfig as { ConsumerGroupId: string }
+      ).ConsumerGroupId;
+    expect(group("sensors-prod")).toBe("sensors-prod-aggregate-temperatures");
+    expect(group("sensors-staging")).toBe("sensors-staging-aggregate-temperatures");
+    expect(group(LOCAL_STACK_NAME)).toBe(trigger.consumerGroupId);
+  });
+
+  it("writes error controls only with provisioned pollers, which AWS requires for them", () => {
+    const t = resolveTrigger("aggregate-temperatures", {
+      topic: "raw-temperature",
+      errorControls: { maximumRetryAttempts: 2 },
+    });
+    expect(t.provisionedPollers).toEqual({ minimumPollers: 1, maximumPollers: 200 });
+    const d = deploy(rendered({ aggregateTrigger: t, sweep: sweepSchedule }), msk);
+    expect(d.resources.AggregateTemperaturesMskTrigger?.Properties).toMatchObject({
+      ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 200 },
+      MaximumRetryAttempts: 2,
+    });
+  });
+});
+
+describe("sweep-idle-windows deploys as declared", () => {
+  const d = deploy(template, { ...msk, IdleTimeoutMs: "30000" });
+  const sweep = resourceOf(d, "SweepIdleWindowsFunction").Properties;
+  it.each([
+    [
+      "its schedule",
+      sweep.Events,
+      { Sweep: { Type: "Schedule", Properties: { Schedule: sweepSchedule.expression } } },
+    ],
+    ["its timeout", sweep.Timeout, sweepSchedule.timeoutSeconds],
+    ["its memory", sweep.MemorySize, sweepSchedule.memorySizeMb],
+    ["one sweep at a time (reserved concurrency 1)", sweep.ReservedConcurrentExecutions, 1],
+    [
+      "a missed sweep dropped, not queued",
+      sweep.EventInvokeConfig,
+      {
+        MaximumEventAgeInSeconds: sweepSchedule.maximumEventAgeInSeconds,
+        MaximumRetryAttempts: sweepSchedule.maximumRetryAttempts,
+      },
+    ],
+  ])("%s", (_, actual, expected) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it("as often as the harness runs it", () => {
+    expect(sweepSchedule.expression).toBe(`rate(${sweepSchedule.periodSeconds / 60} minute)`);
+  });
+
+  it("only when idle closing is on", () => {
+    expect(deploy(template, msk).resources.SweepIdleWindowsFunction).toBeUndefined();
+  });
+});
+
+describe("self-managed Kafka", () => {
+  const access = (params: Record<string, string>) =>
+    resourceOf(deploy(template, params), "AggregateTemperaturesSelfManagedTrigger").Properties
+      .SourceAccessConfigurations;
+
+  it("in a VPC, behind a private CA: the credentials, the root CA, every subnet and security group", () => {
+    expect(access(selfManagedInVpc)).toEqual([
+      { Type: "CLIENT_CERTIFICATE_TLS_AUTH", URI: secret },
+      { Type: "SERVER_ROOT_CA_CERTIFICATE", URI: rootCa },
+      { Type: "VPC_SUBNET", URI: "subnet:subnet-0a" },
+      { Type: "VPC_SUBNET", URI: "subnet:subnet-0b" },
+      { Type: "VPC_SUBNET", URI: "subnet:subnet-0c" },
+      { Type: "VPC_SECURITY_GROUP", URI: "security_group:sg-01" },
+      { Type: "VPC_SECURITY_GROUP", URI: "security_group:sg-02" },
+    ]);
+  });
+
+  it.each([
+    [1, 1],
+    [MAX_SUBNETS, MAX_SECURITY_GROUPS],
+  ])("takes %i subnet(s) and %i security group(s)", (nSubnets, nGroups) => {
+    const ids = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => `${prefix}-${i}`).join(",");
+    const entries = access({
+      ...selfManagedInVpc,
+      SubnetIds: ids("subnet", nSubnets),
+      SecurityGroupIds: ids("sg", nGroups),
+    }) as { Type: string }[];
+    expect(entries.filter((e) => e.Type === "VPC_SUBNET")).toHaveLength(nSubnets);
+    expect(entries.filter((e) => e.Type === "VPC_SECURITY_GROUP")).toHaveLength(nGroups);
+  });
+
+  it("reachable publicly, with SASL/SCRAM: the credentials only, and no VPC for the functions", () => {
+    const d = deploy(template, selfManagedPublic);
+    expect(access(selfManagedPublic)).toEqual([{ Type: "SASL_SCRAM_512_AUTH", URI: secret }]);
+    expect(resourceOf(d, "AggregateTemperaturesFunction").Properties.VpcConfig).toBeUndefined();
+  });
+
+  it("gives the producer the root CA the trigger trusts", () => {
+    const env = resourceOf(deploy(template, selfManagedInVpc), "AggregateTemperaturesFunction")
+      .Properties.Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables).toMatchObject({
+      KAFKA_AUTH: "mtls",
+      KAFKA_SECRET_ARN: secret,
+      KAFKA_CA_SECRET_ARN: rootCa,
+    });
+  });
+});
+
+describe.each([
+  ["MSK", msk],
+  ["self-managed", selfManagedPublic],
+])("the producers' brokers with %s: configured, never the event's", (_, params) => {
+  it.each(["AggregateTemperaturesFunction", "SweepIdleWindowsFunction"])("%s", (fn) => {
+    const d = deploy(template, { ...params, IdleTimeoutMs: "30000" });
+    const env = resourceOf(d, fn).Properties.Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables.KAFKA_BROKERS).toBe(params.BootstrapServers);
+  });
+});
+
+describe("operations", () => {
+  const d = deploy(template, { ...msk, IdleTimeoutMs: "30000" });
+
+  it("keeps the state table when the stack is deleted or the table replaced, with point-in-time recovery", () => {
+    const table = template.Resources.StateTable;
+    expect(table?.DeletionPolicy).toBe("Retain");
+    expect(table?.UpdateReplacePolicy).toBe("Retain");
+    expect(table?.Properties.PointInTimeRecoverySpecification).toEqual({
+      PointInTimeRecoveryEnabled: true,
+    });
+  });
+
+  it("creates the table from the state store's design: key, attributes, indexes, TTL", () => {
+    expect(template.Resources.StateTable?.Properties).toMatchObject({
+      ...stateTableKeysAndIndexes(),
+      TimeToLiveSpecification: { AttributeName: StateTableDesign.ttlAttribute, Enabled: true },
+    });
+  });
+
+  it.each([
+    [
+      "AggregateTemperaturesOffsetLagAlarm",
+      "AWS/Lambda",
+      "OffsetLag",
+      "<AggregateTemperaturesFunction>",
+    ],
+    ["AggregateTemperaturesErrorsAlarm", "AWS/Lambda", "Errors", "<AggregateTemperaturesFunction>"],
+    [
+      "AggregateTemperaturesThrottlesAlarm",
+      "AWS/Lambda",
+      "Throttles",
+      "<AggregateTemperaturesFunction>",
+    ],
+    ["SweepIdleWindowsErrorsAlarm", "AWS/Lambda", "Errors", "<SweepIdleWindowsFunction>"],
+    ["SweepIdleWindowsThrottlesAlarm", "AWS/Lambda", "Throttles", "<SweepIdleWindowsFunction>"],
+    // The function's own EMF metric, written under the deployed function's name.
+    [
+      "AggregateTemperaturesDeadLettersAlarm",
+      "SensorWindows",
+      "deadLetters",
+      "<AggregateTemperaturesFunction>",
+    ],
+  ])("alarms: %s on %s %s", (name, namespace, metric, functionName) => {
+    expect(resourceOf(d, name).Properties).toMatchObject({
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: [{ Name: "FunctionName", Value: functionName }],
+    });
+  });
+
+  it.each([
+    ["aggregate-temperatures", { records: 3, deadLetters: 1 }],
+    ["sweep-idle-windows", { sensorsIdle: 2, windowsClosed: 2, windowsEmitted: 2 }],
+  ])(
+    "%s writes its metrics where the alarms look: namespace, the deployed name as FunctionName",
+    (_, counters) => {
+      const lines: string[] = [];
+      writeEmbeddedMetrics(counters, { AWS_LAMBDA_FUNCTION_NAME: "prod-Fn-1A2B" }, (l) =>
+        lines.push(l),
+      );
+      const emf = JSON.parse(lines[0] as string) as {
+        _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+        FunctionName: string;
+      };
+      const alarm = template.Resources.AggregateTemperaturesDeadLettersAlarm?.Properties as {
+        Namespace: string;
+        Dimensions: { Name: string }[];
+      };
+      expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe(alarm.Namespace);
+      expect(emf._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+        alarm.Dimensions.map((x) => x.Name),
+      ]);
+      expect(emf.FunctionName).toBe("prod-Fn-1A2B");
+      writeEmbeddedMetrics(counters, {}, (l) => lines.push(l));
+      expect(lines).toHaveLength(1); // outside Lambda: nothing
+    },
+  );
+
+  it("alarms on DynamoDB throttling of the table and of each of its indexes", () => {
+    const metrics = resourceOf(d, "StateTableThrottlesAlarm").Properties.Metrics as {
+      MetricStat?: {
+        Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] };
+      };
+    }[];
+    const watched = metrics.flatMap((m) =>
+      m.MetricStat === undefined
+        ? []
+        : [
+            `${m.MetricStat.Metric.MetricName} ${
+              m.MetricStat.Metric.Dimensions.find((x) => x.Name === "GlobalSecondaryIndexName")
+                ?.Value ?? "table"
+            }`,
+          ],
+    );
+    const scopes = [
+      "table",
+      ...stateTableKeysAndIndexes().GlobalSecondaryIndexes.map((i) => i.IndexName),
+    ];
+    expect(watched.sort()).toEqual(
+      scopes.flatMap((s) => [`ReadThrottleEvents ${s}`, `WriteThrottleEvents ${s}`]).sort(),
+    );
+  });
+
+  it("notifies the alarm topic when one is given", () => {
+    const topic = "arn:aws:sns:eu-west-1:123456789012:alerts";
+    const withTopic = deploy(template, { ...msk, AlarmTopicArn: topic });
+    expect(
+      resourceOf(withTopic, "AggregateTemperaturesErrorsAlarm").Properties.AlarmActions,
+    ).toEqual([topic]);
+    expect(
+      resourceOf(d, "AggregateTemperaturesErrorsAlarm").Properties.AlarmActions,
+    ).toBeUndefined();
+  });
+
+  it.each(["AggregateTemperatures", "SweepIdleWindows"])(
+    "keeps %s's logs for LogRetentionDays",
+    (fn) => {
+      expect(resourceOf(d, `${fn}LogGroup`).Properties.RetentionInDays).toBe(30);
+      expect(resourceOf(d, `${fn}Function`).Properties.LoggingConfig).toEqual({
+        LogGroup: `<${fn}LogGroup>`,
+      });
+    },
+  );
 });
