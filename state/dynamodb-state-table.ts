@@ -6,6 +6,7 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
+import { StateStoreUnavailableError } from "./errors.ts";
 
 /**
  * The state table's design. One table, one key attribute, two kinds of items (see
@@ -108,5 +109,8 @@ const waitUntilActive = async (client: DynamoDBClient, tableName: string): Promi
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`table ${tableName} did not become ACTIVE within 60 s`);
+  throw new StateStoreUnavailableError(
+    `table ${tableName} did not become ACTIVE within 60 s: is DynamoDB (Local) overloaded? Check \`npm run stack:status\`, then retry`,
+    { retryable: true },
+  );
 };

@@ -1,4 +1,5 @@
 import type { TimestampSource } from "../../core/decode-reading.ts";
+import { defaultWindowSpec } from "../../core/window-spec.ts";
 import type { ClosingStrategy } from "../../core/window-state.ts";
 import {
   choiceSetting,
@@ -53,8 +54,14 @@ export interface AggregateConfig {
 export const readAggregateConfig = (env: Env = process.env): AggregateConfig => {
   const brokers = optionalSetting(env, "KAFKA_BROKERS");
   return {
-    windowSizeMs: integerSetting(env, "WINDOW_SIZE_MS", 10_000, { min: 1, max: DAY_MS }),
-    windowGraceMs: integerSetting(env, "WINDOW_GRACE_MS", 1_000, { min: 0, max: DAY_MS }),
+    windowSizeMs: integerSetting(env, "WINDOW_SIZE_MS", defaultWindowSpec.sizeMs, {
+      min: 1,
+      max: DAY_MS,
+    }),
+    windowGraceMs: integerSetting(env, "WINDOW_GRACE_MS", defaultWindowSpec.graceMs, {
+      min: 0,
+      max: DAY_MS,
+    }),
     closingStrategy: choiceSetting(env, "CLOSING_STRATEGY", ["key", "partition"], "key"),
     timestampSource: choiceSetting(env, "TIMESTAMP_SOURCE", ["payload", "kafka"], "payload"),
     maxEventTimeSkewMs: integerSetting(env, "MAX_EVENT_TIME_SKEW_MS", DAY_MS, {
