@@ -4,11 +4,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildFunction } from "../../deploy/build.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { countingDynamoClient, freshStateTable } from "../support/dynamodb-state.ts";
 import { brokers, createTopic, readTopic, useBroker } from "../support/harness-fixtures.ts";
 
 const { kafka, admin } = useBroker();
 
-describe("the built Lambda bundle", () => {
+/** The state store settings the bundle gets, as the template sets them (DynamoDB) or for demos. */
+const stores: [string, () => Promise<Record<string, string>>][] = [
+  ["in-memory", async () => ({ STATE_STORE: "memory" })],
+  [
+    "DynamoDB Local",
+    async () => ({
+      STATE_STORE: "dynamodb",
+      STATE_TABLE: await freshStateTable(countingDynamoClient().client),
+      DYNAMODB_ENDPOINT: readStackEndpoints().dynamodbEndpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+    }),
+  ],
+];
+
+describe.each(stores)("the built Lambda bundle, %s store", (_name, storeEnv) => {
   it("runs on its own, with no node_modules in reach, and produces the closed window", {
     timeout: 120_000,
   }, async () => {
@@ -39,7 +57,7 @@ process.exit(0);
       timeout: 60_000,
       env: {
         PATH: process.env.PATH,
-        STATE_STORE: "memory",
+        ...(await storeEnv()),
         KAFKA_BROKERS: brokers.join(","),
         OUTPUT_TOPIC: topics.windows,
         LATE_TOPIC: topics.late,
