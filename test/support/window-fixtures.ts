@@ -72,44 +72,59 @@ export interface ExpectedWindow {
   mean: number;
 }
 
+/** How brute force reads a stream: window shape and whose stream time closes a window. */
+export interface BruteForceRules {
+  sizeMs?: number;
+  graceMs?: number;
+  /** `key` (default): each sensor's own stream time; `partition`: its partition's. */
+  closing?: "key" | "partition";
+}
+
 /**
- * The windows a stream closes, by brute force: replays the readings one by one with per-sensor
- * stream time, exactly as the spec words it, and computes each closed window from its members.
+ * The windows a stream closes, by brute force: replays the readings one by one, exactly as the spec
+ * words it, and computes each closed window from its members.
  */
 export const bruteForceWindows = (
   readings: readonly SeedReading[],
   sizeMs = 10_000,
   graceMs = 1_000,
-): ExpectedWindow[] => bruteForce(readings, sizeMs, graceMs).windows;
+): ExpectedWindow[] => bruteForce(readings, { sizeMs, graceMs }).windows;
 
-/** Brute force's closed windows and the readings it found late (as `sensor@ts`), in input order. */
+/**
+ * Brute force's closed windows and the readings it found late, in input order. A reading is late
+ * when the governing stream time before it (the sensor's, or its partition's) has reached its
+ * window's `end + grace`; a window is closed once the governing stream time at the end reaches it.
+ */
 export const bruteForce = (
   readings: readonly SeedReading[],
-  sizeMs = 10_000,
-  graceMs = 1_000,
+  rules: BruteForceRules = {},
 ): { windows: ExpectedWindow[]; late: SeedReading[] } => {
+  const { sizeMs = 10_000, graceMs = 1_000, closing = "key" } = rules;
+  const scopeOf = (r: { sensor: string; partition: number }) =>
+    closing === "key" ? r.sensor : `partition ${r.partition}`;
   const late: SeedReading[] = [];
   const streamTime = new Map<string, number>();
-  const members = new Map<string, number[]>();
+  const members = new Map<string, { reading: SeedReading; values: number[] }>();
   for (const r of readings) {
-    const start = r.ts - (r.ts % sizeMs);
-    const before = streamTime.get(r.sensor);
+    const start = r.ts - (((r.ts % sizeMs) + sizeMs) % sizeMs);
+    const before = streamTime.get(scopeOf(r));
+    streamTime.set(scopeOf(r), Math.max(before ?? r.ts, r.ts));
     if (before !== undefined && before >= start + sizeMs + graceMs) {
       late.push(r);
       continue;
     }
     const id = `${r.sensor}|${start}`;
-    members.set(id, [...(members.get(id) ?? []), r.value]);
-    streamTime.set(r.sensor, Math.max(before ?? r.ts, r.ts));
+    const window = members.get(id) ?? { reading: r, values: [] };
+    window.values.push(r.value);
+    members.set(id, window);
   }
   const closed: ExpectedWindow[] = [];
-  for (const [id, values] of members) {
-    const [sensor, startText] = id.split("|") as [string, string];
-    const start = Number(startText);
-    if ((streamTime.get(sensor) ?? 0) < start + sizeMs + graceMs) continue; // still open
+  for (const [id, { reading, values }] of members) {
+    const start = Number(id.split("|")[1]);
+    if ((streamTime.get(scopeOf(reading)) ?? 0) < start + sizeMs + graceMs) continue; // still open
     const sum = values.reduce((a, b) => a + b, 0);
     closed.push({
-      sensor,
+      sensor: reading.sensor,
       start,
       end: start + sizeMs,
       count: values.length,

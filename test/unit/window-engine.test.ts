@@ -18,12 +18,7 @@ import {
 } from "../../core/window-state.ts";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import { readingRecord } from "../support/trigger-events.ts";
-import {
-  bruteForceWindows,
-  randomBatches,
-  seedScenario,
-  toRecords,
-} from "../support/window-fixtures.ts";
+import { bruteForce, randomBatches, seedScenario, toRecords } from "../support/window-fixtures.ts";
 
 const decodeOptions: DecodeOptions = {
   timestampSource: "payload",
@@ -188,16 +183,28 @@ describe("batching never changes the result", () => {
   const readings = seedScenario({ count: 3_000, sensors: 5, partitions: 3, outOfOrder: 0.2 });
   const records = toRecords(readings);
 
-  it.each([1, 7, 100, 1_000])(
-    "random batches of up to %i records give the brute-force windows",
-    (maxSize) => {
-      const { closed } = runBatches(temperature, randomBatches(records, maxSize));
-      const emitted = closed
-        .map((w) => ({ sensor: w.sensor, start: w.start, end: w.end, ...w.result }))
-        .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
-      expect(emitted).toEqual(bruteForceWindows(readings));
-    },
-  );
+  describe.each(["key", "partition"] as const)("closing by %s", (closing) => {
+    const expected = bruteForce(readings, { closing });
+    it.each([1, 7, 100, 1_000])(
+      "random batches of up to %i records give the brute-force windows and late readings",
+      (maxSize) => {
+        const { closed, late } = runBatches(
+          rulesFor(temperatureAggregation, closing),
+          randomBatches(records, maxSize),
+        );
+        const emitted = closed
+          .map((w) => ({ sensor: w.sensor, start: w.start, end: w.end, ...w.result }))
+          .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
+        expect(emitted).toEqual(expected.windows);
+        const coordinates = (l: { partition: number; offset: number }) =>
+          `${l.partition}@${l.offset}`;
+        expect(late.map((l) => coordinates(l.reading.source)).sort()).toEqual(
+          expected.late.map(coordinates).sort(),
+        );
+        expect(expected.late.length).toBeGreaterThan(0);
+      },
+    );
+  });
 
   it("one record per batch and one batch give the same late readings", () => {
     const single = runBatches(
