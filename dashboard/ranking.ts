@@ -44,7 +44,8 @@ export const byName = (a: string, b: string): number => {
       j++;
     }
   }
-  return a.length - i - (b.length - j);
+  // Equal but for leading zeros (Sensor010, Sensor10): still one order, whatever the input's.
+  return a.length - i - (b.length - j) || (a < b ? -1 : a > b ? 1 : 0);
 };
 
 /** The sensors whose name contains `search` (case-insensitive), in `order`. */

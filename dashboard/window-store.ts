@@ -93,8 +93,8 @@ export const deviation = (windows: readonly WindowPoint[]): number | null => {
 };
 
 /**
- * Events counted per minute of their Kafka timestamp, with the last few kept. Minutes older than
- * `keepMinutes` before the newest are dropped, so memory stays flat however long it runs.
+ * Events counted per minute of their Kafka timestamp, with the last few kept. Only the newest
+ * `keepMinutes` minutes are counted, so memory stays flat however long it runs.
  */
 export class ActivityCounter<T extends { at: number }> {
   readonly #minutes = new Map<number, number>();
@@ -112,7 +112,7 @@ export class ActivityCounter<T extends { at: number }> {
     this.#total++;
     const minute = minuteOf(item.at);
     this.#minutes.set(minute, (this.#minutes.get(minute) ?? 0) + 1);
-    if (this.#minutes.size > this.#keepMinutes + 1) {
+    if (this.#minutes.size > this.#keepMinutes) {
       const newest = Math.max(...this.#minutes.keys());
       for (const m of this.#minutes.keys()) {
         if (m <= newest - this.#keepMinutes * 60_000) this.#minutes.delete(m);
