@@ -245,7 +245,7 @@ export const startDashboard = async (o: DashboardOptions): Promise<Dashboard> =>
   const shownHost =
     host === "127.0.0.1" || host === "::1" || host === "0.0.0.0" ? "localhost" : host;
   const url = `http://${shownHost}:${bound}/`;
-  logger.info("dashboard listening", { url, source: reader.source });
+  logger.info("dashboard listening", { url, source: reader.source, groupId: reader.groupId });
   return {
     url,
     port: bound,

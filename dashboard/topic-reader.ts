@@ -29,6 +29,8 @@ export interface TopicReaderOptions {
 export interface TopicReader {
   /** The topics it reads (those that exist). */
   source: DashboardSource;
+  /** Its consumer group: its own, deleted when it stops. */
+  groupId: string;
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,7 @@ export const startTopicReader = async (o: TopicReaderOptions): Promise<TopicRead
 
     return {
       source,
+      groupId,
       stop: async () => {
         await consumer.disconnect();
         await deleteGroup(admin, groupId, o.logger);

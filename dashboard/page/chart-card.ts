@@ -7,6 +7,8 @@ const HEIGHT = 120;
 const NOTABLE_DEVIATION = 3;
 
 const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
+/** 13:05 on the minute, 13:05:10 otherwise: short enough for five ticks on a small chart. */
+const tick = (ms: number) => (ms % 60_000 === 0 ? clock(ms).slice(0, 5) : clock(ms));
 const fixed = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
 /** A window as the chart draws it: read back from the plot's own data. */
@@ -181,10 +183,10 @@ export class ChartCard {
         {
           ...axis,
           size: 24,
-          space: 80,
+          space: 40,
           // One line per tick: uPlot's default puts the date under the time, which this small a
           // chart cuts off, and windows are minutes old, not days.
-          values: (_u: uPlot, splits: number[]) => splits.map((s) => clock(s * 1000)),
+          values: (_u: uPlot, splits: number[]) => splits.map((s) => tick(s * 1000)),
         },
         { ...axis, size: 34, space: 24 },
       ],
