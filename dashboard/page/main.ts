@@ -57,7 +57,13 @@ const loadSnapshot = async () => {
   const snapshot = await getJson<Snapshot>("/api/snapshot");
   state.source = snapshot.source;
   state.windowsPerSensor = snapshot.windowsPerSensor;
-  state.summaries = new Map(snapshot.sensors.map((s) => [s.sensor, s]));
+  const summaries = new Map(snapshot.sensors.map((s) => [s.sensor, s]));
+  // Windows streamed while the snapshot was on its way are newer than it: keep them.
+  for (const [sensor, s] of state.summaries) {
+    const known = summaries.get(sensor);
+    if (known === undefined || s.last.end > known.last.end) summaries.set(sensor, s);
+  }
+  state.summaries = summaries;
   showSource(snapshot.source);
   showStats(snapshot.stats);
   // The shown charts may have missed windows while the stream was away: load them again.
