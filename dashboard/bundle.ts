@@ -14,7 +14,7 @@ const pageDir = fileURLToPath(new URL("./page/", import.meta.url));
 
 /**
  * The page, built when the server starts: esbuild bundles the page's TypeScript, uPlot and the CSS
- * from node_modules in memory (about a second, no network, nothing written to disk), so the page
+ * from node_modules in memory (a fraction of a second, no network, nothing written to disk), so the page
  * works offline and can never be stale against its source.
  */
 export const buildPage = async (): Promise<Map<string, Asset>> => {
