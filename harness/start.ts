@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
+import { harnessProgress } from "../dashboard/pipeline-progress.ts";
+import { type Dashboard, dashboardDefaults, startDashboard } from "../dashboard/server.ts";
 import { kafkaTriggeredFunctions, scheduledFunctions } from "../functions/registry.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
@@ -16,7 +18,9 @@ const USAGE = `Usage: npm start [-- options]
 
 The demo: starts the local stack (Kafka + DynamoDB Local) unless it is up, creates the topics,
 produces readings like the seed tutorial's producer, runs aggregate-temperatures behind the local
-Kafka trigger, and shows each sensor's last closed window as windows close. Ctrl-C stops it all.
+Kafka trigger, and shows each sensor's last closed window as windows close; the dashboard page
+shows each sensor's recent windows as live charts, late readings, dead letters and the harness's
+lag. Ctrl-C stops it all.
 
 Options:
   --count N            readings to produce (default 10000)
@@ -24,6 +28,8 @@ Options:
   --store S            dynamodb (default) or memory
   --idle-timeout-ms N  close the windows of sensors quiet this long (default 15000; 0 = off),
                        so the last windows show once the producer stops
+  --port N             the dashboard's port (default ${dashboardDefaults.port}; 0 = any free port)
+  --no-dashboard       no dashboard page, only the terminal table
   -h, --help           this help
 `;
 
@@ -45,6 +51,8 @@ runCli("start", async () => {
       rate: { type: "string" },
       store: { type: "string" },
       "idle-timeout-ms": { type: "string" },
+      port: { type: "string" },
+      "no-dashboard": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,6 +61,7 @@ runCli("start", async () => {
     return 0;
   }
   const say = (line: string) => process.stderr.write(`start: ${line}\n`);
+  const port = numberFlag("port", values.port, dashboardDefaults.port, 0, 65_535);
   const endpoints = readStackEndpoints();
   const started = await startStack({ endpoints, progress: say });
 
@@ -86,11 +95,12 @@ runCli("start", async () => {
 
   const aggregate = kafkaTriggeredFunctions["aggregate-temperatures"];
   const sweep = scheduledFunctions["sweep-idle-windows"];
+  const aggregateTrigger = await aggregate.trigger();
   const harness = await startHarness({
     functions: [
       {
         name: "aggregate-temperatures",
-        trigger: await aggregate.trigger(),
+        trigger: aggregateTrigger,
         handler: await aggregate.handler(),
       },
     ],
@@ -103,6 +113,20 @@ runCli("start", async () => {
     logger,
   });
 
+  let dashboard: Dashboard | undefined;
+  if (!values["no-dashboard"]) {
+    dashboard = await startDashboard({
+      kafka,
+      brokers: endpoints.kafkaBrokers,
+      port,
+      pipeline: harnessProgress(() => harness.stats(), {
+        "aggregate-temperatures": aggregateTrigger.topic,
+      }),
+      logger,
+    });
+    say(`dashboard at ${dashboard.url}`);
+  }
+
   // Show closed windows as they arrive: a live table, one row per sensor.
   const rows = new Map<string, Row>();
   let produced = 0;
@@ -110,7 +134,7 @@ runCli("start", async () => {
   const draw = () => {
     const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
     const lines = [
-      `sensor-windows: ${produced} readings produced, ${[...rows.values()].reduce((n, r) => n + r.windows, 0)} windows closed (state: ${process.env.STATE_STORE}; Ctrl-C stops)`,
+      `sensor-windows: ${produced} readings produced, ${[...rows.values()].reduce((n, r) => n + r.windows, 0)} windows closed (state: ${process.env.STATE_STORE}; ${dashboard === undefined ? "" : `charts at ${dashboard.url}; `}Ctrl-C stops)`,
       "",
       "sensor     last window (UTC)   count    min    max     mean  closed by    windows",
       ...[...rows.entries()]
@@ -171,13 +195,14 @@ runCli("start", async () => {
     });
     process.once("SIGTERM", () => resolve());
   });
-  say("stopping: producer, harness (finishing in-flight batches), watcher");
+  say("stopping: producer, harness (finishing in-flight batches), watcher, dashboard");
   stopping = true;
   if (redraw) clearInterval(redraw);
   await producing;
   await producer.disconnect();
   await harness.stop();
   await watcher.disconnect();
+  await dashboard?.stop();
   if (started.length > 0) {
     say(`stopping the stack it started (${started.join(", ")})`);
     await stopStack({ endpoints });

@@ -1,0 +1,116 @@
+import { parseArgs } from "node:util";
+import { Kafka, logLevel } from "kafkajs";
+import { kafkaClientAuth, readKafkaAuthConfig } from "../functions/kafka-auth.ts";
+import { numberFlag, runCli } from "../lib/cli-args.ts";
+import { createLogger } from "../lib/logger.ts";
+import { readStackEndpoints } from "../stack/endpoints.ts";
+import { groupProgress } from "./pipeline-progress.ts";
+import { dashboardDefaults, startDashboard } from "./server.ts";
+
+const d = dashboardDefaults;
+const USAGE = `Usage: npm run dashboard -- [--brokers HOST:PORT[,...]] [--topic NAME] [options]
+
+Serves the live dashboard for any Kafka cluster this machine reaches (the local stack, or an MSK
+cluster from a bastion): one chart per sensor over its recent closed windows, late readings and
+dead letters per minute with the last reasons, and with --group a consumer group's lag. It only
+reads the output topics: it never writes to them and never creates topics. Ctrl-C stops.
+
+Options:
+  --brokers LIST            bootstrap brokers, host:port,... (default KAFKA_BROKERS, or ${readStackEndpoints({}).kafkaBrokers.join(",")})
+  --topic NAME              closed windows (default ${d.windowsTopic})
+  --late-topic NAME         late readings (default ${d.lateTopic}; "" = none)
+  --dead-letter-topic NAME  dead letters (default ${d.deadLetterTopic}; "" = none)
+  --group ID                show this consumer group's lag per partition and records/s, e.g. the
+                            trigger's ConsumerGroupId (without it, lag is not shown)
+  --port N                  port to serve on (default ${d.port}; 0 = any free port)
+  --host ADDRESS            address to listen on (default ${d.host}: this machine only; reach it
+                            from elsewhere through an SSH tunnel)
+  --windows N               windows kept and drawn per sensor (default ${d.windowsPerSensor})
+  --history-minutes N       at start, read back the topics' last N minutes (default ${d.historyMinutes})
+  --auth KIND               none | msk-iam | sasl-scram | mtls, as the functions' producer
+                            (default KAFKA_AUTH, or none); msk-iam signs with this machine's AWS
+                            credentials
+  --secret-arn ARN          sasl-scram and mtls: the Secrets Manager secret (default KAFKA_SECRET_ARN)
+  --region REGION           AWS region for msk-iam and the secret (default AWS_REGION, or us-east-1)
+  -h, --help                this help
+
+Environment: LOG_LEVEL (default info; structured JSON logs on stderr).
+`;
+
+runCli("dashboard", async () => {
+  const { values } = parseArgs({
+    options: {
+      brokers: { type: "string" },
+      topic: { type: "string" },
+      "late-topic": { type: "string" },
+      "dead-letter-topic": { type: "string" },
+      group: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      windows: { type: "string" },
+      "history-minutes": { type: "string" },
+      auth: { type: "string" },
+      "secret-arn": { type: "string" },
+      region: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const brokers = readStackEndpoints({
+    KAFKA_BROKERS: values.brokers ?? process.env.KAFKA_BROKERS,
+  }).kafkaBrokers;
+  const auth = readKafkaAuthConfig({
+    ...process.env,
+    ...(values.auth === undefined ? {} : { KAFKA_AUTH: values.auth }),
+    ...(values["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: values["secret-arn"] }),
+    ...(values.region === undefined ? {} : { AWS_REGION: values.region }),
+  });
+  const logger = createLogger();
+  const kafka = new Kafka({
+    clientId: "sensor-windows-dashboard",
+    brokers,
+    ...(await kafkaClientAuth(auth)),
+    logLevel: logLevel.ERROR,
+  });
+  const orNone = (raw: string | undefined, fallback: string) =>
+    raw === undefined ? fallback : raw === "" ? null : raw;
+
+  const admin = values.group === undefined ? undefined : kafka.admin();
+  await admin?.connect();
+  const dashboard = await startDashboard({
+    kafka,
+    brokers,
+    windowsTopic: values.topic ?? d.windowsTopic,
+    lateTopic: orNone(values["late-topic"], d.lateTopic),
+    deadLetterTopic: orNone(values["dead-letter-topic"], d.deadLetterTopic),
+    port: numberFlag("port", values.port, d.port, 0, 65_535),
+    host: values.host ?? d.host,
+    windowsPerSensor: numberFlag("windows", values.windows, d.windowsPerSensor, 1, 10_000),
+    historyMinutes: numberFlag(
+      "history-minutes",
+      values["history-minutes"],
+      d.historyMinutes,
+      0,
+      10_080,
+    ),
+    ...(admin === undefined || values.group === undefined
+      ? {}
+      : { pipeline: groupProgress(admin, values.group) }),
+    logger,
+  }).catch(async (error: unknown) => {
+    await admin?.disconnect();
+    throw error;
+  });
+  process.stderr.write(`dashboard: ${dashboard.url} (Ctrl-C stops)\n`);
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await dashboard.stop();
+  await admin?.disconnect();
+  return 0;
+});
