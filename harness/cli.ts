@@ -18,8 +18,8 @@ import { statusLines } from "./status-line.ts";
 const USAGE = `Usage: npm run harness -- [options]
 
 Runs functions locally behind a real Kafka broker, the way AWS Lambda's Kafka trigger (event
-source mapping) invokes them: batches per BatchSize / batching window / 6 MB, one batch in flight
-per partition, offsets committed after success, retries. Settings default to each function's
+source mapping) invokes them: batches per BatchSize / batching window / 6 MB mixing the partitions
+it holds, one batch in flight per partition, offsets committed after success, retries. Settings default to each function's
 declared trigger (functions/<name>/trigger.ts); flags override them.
 
 Options:
@@ -37,7 +37,8 @@ Options:
   --bisect                      BisectBatchOnFunctionError
   --report-batch-item-failures  FunctionResponseTypes ReportBatchItemFailures
   --on-failure-topic NAME       on-failure destination topic
-  --max-concurrency N           partitions processed in parallel (default 10)
+  --max-concurrency N           invocations in flight at once (default 10)
+  --one-partition-per-event     cut each event from one partition (default: mix them, as Lambda)
   --store memory|dynamodb       state store (sets STATE_STORE; default dynamodb)
   --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows
   --sweep-every S               seconds between sweeps (default 60, as the AWS schedule)
@@ -68,6 +69,7 @@ runCli("harness", async () => {
       "report-batch-item-failures": { type: "boolean" },
       "on-failure-topic": { type: "string" },
       "max-concurrency": { type: "string" },
+      "one-partition-per-event": { type: "boolean" },
       store: { type: "string" },
       "idle-timeout-ms": { type: "string" },
       "sweep-every": { type: "string" },
@@ -181,16 +183,11 @@ runCli("harness", async () => {
     kafka,
     bootstrapServers: endpoints.kafkaBrokers,
     logger,
+    onePartitionPerEvent: values["one-partition-per-event"] === true,
     ...(values["max-concurrency"] === undefined
       ? {}
       : {
-          maxConcurrentPartitions: numberFlag(
-            "max-concurrency",
-            values["max-concurrency"],
-            10,
-            1,
-            1000,
-          ),
+          maxConcurrency: numberFlag("max-concurrency", values["max-concurrency"], 10, 1, 1000),
         }),
   });
   process.stderr.write(

@@ -26,7 +26,13 @@ export interface HarnessOptions {
   kafka: Kafka;
   bootstrapServers: string[];
   logger: Logger;
-  maxConcurrentPartitions?: number;
+  /** Invocations in flight at once per function, each holding its own partitions. Default 10. */
+  maxConcurrency?: number;
+  /**
+   * Cut each event from one partition only (the harness's old behaviour), instead of mixing the
+   * partitions a poller holds, as Lambda does. Handlers must accept both.
+   */
+  onePartitionPerEvent?: boolean;
   retryBackoff?: { initialMs: number; maxMs: number };
 }
 
@@ -50,9 +56,10 @@ export const startHarness = async (options: HarnessOptions): Promise<Harness> =>
         kafka: options.kafka,
         bootstrapServers: options.bootstrapServers,
         logger: options.logger.child({ function: f.name }),
-        ...(options.maxConcurrentPartitions === undefined
+        ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+        ...(options.onePartitionPerEvent === undefined
           ? {}
-          : { maxConcurrentPartitions: options.maxConcurrentPartitions }),
+          : { onePartitionPerEvent: options.onePartitionPerEvent }),
         ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
       }),
   );

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import type { KafkaHandler } from "../../harness/event-source-mapping.ts";
-import { type Harness, startHarness } from "../../harness/harness.ts";
+import { type Harness, type HarnessOptions, startHarness } from "../../harness/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 
@@ -59,6 +59,8 @@ export const messages = (
 /** What a recording handler saw. */
 export interface Recorded {
   events: KafkaTriggerEvent[];
+  /** The `"<topic>-<partition>"` keys of each event, in delivery order. */
+  keys: () => string[][];
   /** `i` of each delivered record, per partition, in delivery order. */
   byPartition: Map<number, number[]>;
   delivered: () => number;
@@ -70,6 +72,7 @@ export const recordingHandler = (
 ) => {
   const recorded: Recorded = {
     events: [],
+    keys: () => recorded.events.map((e) => Object.keys(e.records)),
     byPartition: new Map(),
     delivered: () => [...recorded.byPartition.values()].reduce((n, list) => n + list.length, 0),
   };
@@ -95,6 +98,7 @@ export const harnessFor = async (
   kafka: Kafka,
   handler: KafkaHandler,
   trigger: Omit<TriggerInput, "topic"> & { topic: string },
+  options: Pick<HarnessOptions, "onePartitionPerEvent" | "maxConcurrency"> = {},
 ): Promise<Harness> =>
   startHarness({
     functions: [
@@ -112,6 +116,7 @@ export const harnessFor = async (
     bootstrapServers: brokers,
     logger: silentLogger,
     retryBackoff: { initialMs: 50, maxMs: 200 },
+    ...options,
   });
 
 /** Polls until `predicate` holds, or fails after `timeoutMs` with `what`. */
