@@ -101,8 +101,13 @@ export class EventSourceMapping {
   readonly #source: EventSource;
   readonly #fetched: FetchedRecords;
   readonly #running = new Set<RunningBatch>();
-  /** Partitions this mapping paused because it holds a batch's worth of their records. */
+  /** Partitions paused because a failing batch holds them and a batch's worth of theirs is fetched. */
   readonly #paused = new Set<number>();
+  /** Partitions of batches that failed and are being retried. */
+  readonly #retrying = new Set<number>();
+  /** Wakes the fetches waiting for their partition's records to be taken (see `#onFetched`). */
+  #wake: () => void = () => {};
+  #woken = this.#nextWake();
   #pumpScheduled = false;
   #failureProducer: Producer | undefined;
   #timestampType: TimestampType = "CREATE_TIME";
@@ -169,7 +174,10 @@ export class EventSourceMapping {
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => this.#onFetched(batch, resolveOffset),
+      // Every partition's fetch is handed over at once, so that an event can take from all of them.
+      partitionsConsumedConcurrently: 1_000,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) =>
+        this.#onFetched(batch, resolveOffset, heartbeat),
     });
     logger.info("event source mapping started", {
       topic: trigger.topic,
@@ -187,6 +195,7 @@ export class EventSourceMapping {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#wake();
     this.#pauseFetching([{ topic: this.#o.trigger.topic }]);
     await Promise.all([...this.#running].map((r) => r.done));
     await this.#consumer.disconnect();
@@ -251,24 +260,53 @@ export class EventSourceMapping {
   }
 
   /**
-   * One fetch's messages of one partition: held until a batch takes them. The consumer's position
-   * moves on at once (it is not the commit), so the other partitions keep being fetched while a
-   * batch is in flight or retried; a partition holding a batch's worth is paused until it drains.
+   * One fetch's messages of one partition, held until batches take them. The consumer fetches
+   * again once every partition's fetch has been handed over, so this waits while the partition
+   * holds a batch's worth (kafkajs's own back-pressure, heart-beating meanwhile) — unless a failing
+   * batch holds the partition: then it is paused instead, so that the others keep being fetched.
    */
-  #onFetched(
+  async #onFetched(
     batch: { partition: number; messages: KafkaMessage[] },
     resolveOffset: (offset: string) => void,
-  ): void {
-    if (this.#stopping) return;
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const { partition } = batch;
     const last = batch.messages.at(-1);
-    if (last === undefined) return;
-    this.#fetched.add(batch.partition, batch.messages);
+    if (this.#stopping || last === undefined) return;
+    this.#fetched.add(partition, batch.messages);
     resolveOffset(last.offset);
-    if (this.#fetched.isFull(batch.partition, this.#o.trigger.batchSize)) {
-      this.#paused.add(batch.partition);
-      this.#pauseFetching([{ topic: this.#o.trigger.topic, partitions: [batch.partition] }]);
-    }
     this.#schedulePump();
+    while (this.#isBacklogged(partition) && !this.#stopping) {
+      if (this.#retrying.has(partition)) {
+        this.#paused.add(partition);
+        this.#pauseFetching([{ topic: this.#o.trigger.topic, partitions: [partition] }]);
+        return;
+      }
+      const woken = this.#woken;
+      await Promise.race([woken, new Promise((r) => setTimeout(r, 1_000))]);
+      // A rebalance shows as a failed heartbeat: let the consumer rejoin.
+      if (
+        !(await heartbeat().then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
+    }
+  }
+
+  #isBacklogged(partition: number): boolean {
+    return this.#fetched.isFull(partition, this.#o.trigger.batchSize);
+  }
+
+  /** A promise the next `#wake()` settles. */
+  #nextWake(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#woken = this.#nextWake();
+        resolve();
+      };
+    });
   }
 
   /**
@@ -283,6 +321,7 @@ export class EventSourceMapping {
         if (running.batch.commitOffsets.has(partition)) running.lost.add(partition);
     }
     this.#resumeFetching([...this.#paused]);
+    this.#wake();
     if (lost.length > 0)
       this.#o.logger.warn("partitions assigned elsewhere after a rebalance", { lost });
   }
@@ -307,9 +346,11 @@ export class EventSourceMapping {
       });
       if (batch === undefined) return;
       this.#resumeDrained(batch.commitOffsets.keys());
+      this.#wake();
       const running: RunningBatch = { batch, lost: new Set(), done: Promise.resolve() };
       running.done = this.#run(running).finally(() => {
         this.#running.delete(running);
+        for (const partition of batch.commitOffsets.keys()) this.#retrying.delete(partition);
         this.#fetched.release(batch.commitOffsets.keys());
         this.#schedulePump();
       });
@@ -402,6 +443,7 @@ export class EventSourceMapping {
       }
       const failed = await this.#keepFailed(running, current, outcome);
       queue[0] = failed;
+      this.#holdForRetries(running);
       attempts++;
       this.#stats.retries++;
       logger.warn("batch failed; retrying", {
@@ -425,6 +467,12 @@ export class EventSourceMapping {
       if (!(await this.#backoff(attempts))) return false;
     }
     return true;
+  }
+
+  /** The batch's partitions wait for its retries: their fetches stop waiting, and pause instead. */
+  #holdForRetries(running: RunningBatch): void {
+    for (const partition of running.batch.commitOffsets.keys()) this.#retrying.add(partition);
+    this.#wake();
   }
 
   /** With infinite retries and a failure destination, AWS caps retries at 10. */
