@@ -1,7 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { trigger as aggregateTrigger } from "../functions/aggregate-temperatures/trigger.ts";
+import {
+  memorySizeMb as aggregateMemorySizeMb,
+  trigger as aggregateTrigger,
+} from "../functions/aggregate-temperatures/trigger.ts";
 import { sweepSchedule } from "../functions/sweep-idle-windows/schedule.ts";
 import type { TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import { StateTableDesign, stateTableKeysAndIndexes } from "../state/dynamodb-state-table.ts";
@@ -246,7 +249,6 @@ export const renderTemplate = (): Record<string, unknown> => {
         Default: "",
         Description: "security groups for the functions",
       },
-      MemorySize: { Type: "Number", Default: 1024, MinValue: 128, MaxValue: 10240 },
     },
     Conditions: {
       IsMsk: { "Fn::Equals": [{ Ref: "KafkaFlavour" }, "msk"] },
@@ -260,7 +262,6 @@ export const renderTemplate = (): Record<string, unknown> => {
         Runtime: "nodejs22.x",
         Architectures: ["arm64"],
         Handler: "index.handler",
-        MemorySize: { Ref: "MemorySize" },
       },
     },
     Resources: {
@@ -277,6 +278,7 @@ export const renderTemplate = (): Record<string, unknown> => {
           CodeUri: "dist/aggregate-temperatures/",
           Description: "Kafka batches of readings in, closed event-time windows out",
           Timeout: t.timeoutSeconds,
+          MemorySize: aggregateMemorySizeMb,
           VpcConfig: vpc,
           Environment: environment({}),
           Policies: policies(true),
@@ -290,7 +292,8 @@ export const renderTemplate = (): Record<string, unknown> => {
         Properties: {
           CodeUri: "dist/sweep-idle-windows/",
           Description: "Closes and emits the windows of sensors that went quiet",
-          Timeout: 60,
+          Timeout: sweepSchedule.timeoutSeconds,
+          MemorySize: sweepSchedule.memorySizeMb,
           VpcConfig: vpc,
           // A scheduled event carries no bootstrap servers: the sweep is told where Kafka is.
           Environment: environment({

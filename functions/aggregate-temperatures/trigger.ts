@@ -12,3 +12,10 @@ export const trigger = resolveTrigger("aggregate-temperatures", {
   eventFlavour: "msk",
   timeoutSeconds: 60,
 });
+
+/**
+ * MemorySize, MB: the template deploys it, and the harness holds each sandbox of the function to it
+ * (its heap limit) and reports it as `context.memoryLimitInMB`.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+ */
+export const memorySizeMb = 1024;

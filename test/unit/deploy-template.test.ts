@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { templateYaml } from "../../deploy/template.ts";
-import { trigger } from "../../functions/aggregate-temperatures/trigger.ts";
+import { memorySizeMb, trigger } from "../../functions/aggregate-temperatures/trigger.ts";
 import { kafkaTriggeredFunctions, scheduledFunctions } from "../../functions/registry.ts";
 import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
 import { StateTableDesign } from "../../state/dynamodb-state-table.ts";
@@ -54,6 +54,17 @@ describe("template.yaml (AWS SAM)", () => {
       expect(committed).toContain(`Default: ${trigger.topic}`);
     },
   );
+
+  it("gives each function the declared timeout and MemorySize, which the harness's sandboxes hold it to", () => {
+    expect(resource("AggregateTemperaturesFunction").Properties).toMatchObject({
+      Timeout: trigger.timeoutSeconds,
+      MemorySize: memorySizeMb,
+    });
+    expect(resource("SweepIdleWindowsFunction").Properties).toMatchObject({
+      Timeout: sweepSchedule.timeoutSeconds,
+      MemorySize: sweepSchedule.memorySizeMb,
+    });
+  });
 
   it("runs sweep-idle-windows on the declared schedule, only when idle closing is on", () => {
     const sweep = resource("SweepIdleWindowsFunction");
