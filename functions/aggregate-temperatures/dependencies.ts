@@ -8,6 +8,7 @@ import {
 } from "../../core/temperature-aggregation.ts";
 import type { WindowRules } from "../../core/window-engine.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { sharedInstance } from "../../lib/shared-instance.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import type { WindowStateStore } from "../../state/window-state-store.ts";
@@ -25,23 +26,32 @@ export const temperatureRules = (config: AggregateConfig): TemperatureRules => (
   aggregation: temperatureAggregation,
 });
 
-// One in-memory store per table name and process, so that functions the harness runs side by side
-// (aggregate-temperatures and sweep-idle-windows) share state as they would through DynamoDB.
-const memoryStores = new Map<string, MemoryWindowStateStore<TemperatureState>>();
+/**
+ * The in-memory store the configuration describes. `stateStoreFor` builds one per table name and
+ * process; in the harness it lives in the main thread, where every sandbox (aggregate-temperatures
+ * and sweep-idle-windows side by side) reaches it, so they share state as they would through
+ * DynamoDB.
+ */
+export const createMemoryStore = (
+  config: AggregateConfig,
+): MemoryWindowStateStore<TemperatureState> =>
+  new MemoryWindowStateStore(sensorIndexesFor(temperatureRules(config), config.idleTimeoutMs));
 
 /** The configured state store. The DynamoDB client is built here, once per cold start. */
 export const stateStoreFor = (
   config: AggregateConfig,
   rules: TemperatureRules,
 ): WindowStateStore<TemperatureState> => {
-  const indexes = sensorIndexesFor(rules, config.idleTimeoutMs);
   if (config.stateStore === StateStoreKind.memory) {
-    let store = memoryStores.get(config.stateTable);
-    if (store === undefined) {
-      store = new MemoryWindowStateStore(indexes);
-      memoryStores.set(config.stateTable, store);
-    }
-    return store;
+    return sharedInstance<WindowStateStore<TemperatureState>>(
+      {
+        key: `memory-window-state:${config.stateTable}`,
+        module: import.meta.url,
+        export: "createMemoryStore",
+        args: [config],
+      },
+      () => createMemoryStore(config),
+    );
   }
   return new DynamoWindowStateStore({
     client: new DynamoDBClient(
@@ -49,7 +59,7 @@ export const stateStoreFor = (
     ),
     tableName: config.stateTable,
     retentionMs: config.stateRetentionMs,
-    indexes,
+    indexes: sensorIndexesFor(rules, config.idleTimeoutMs),
   });
 };
 
