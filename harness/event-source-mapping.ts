@@ -7,11 +7,7 @@ import type {
 } from "../functions/kafka-trigger-event.ts";
 import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
-import {
-  FunctionTimeoutError,
-  InvalidBatchItemFailureError,
-  TopicNotFoundError,
-} from "./errors.ts";
+import { InvalidBatchItemFailureError, TopicNotFoundError } from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
 import {
   FailureCondition,
@@ -20,7 +16,7 @@ import {
 } from "./failure-destination.ts";
 import { fetchSettings } from "./fetch-settings.ts";
 import { FetchedRecords, type PolledBatch } from "./fetched-records.ts";
-import { lambdaContext } from "./lambda-context.ts";
+import type { Invoker } from "./invoker.ts";
 import {
   buildTriggerEvent,
   type EventSource,
@@ -37,7 +33,8 @@ export type KafkaHandler = (
 
 export interface MappingOptions {
   functionName: string;
-  handler: KafkaHandler;
+  /** Runs the invocations: in sandboxes, or in this process. */
+  invoker: Invoker;
   trigger: TriggerDeclaration;
   /** Injected client for the cluster (the harness builds it once). */
   kafka: Kafka;
@@ -62,6 +59,8 @@ export interface PartitionProgress {
 export interface MappingStats {
   functionName: string;
   invocations: number;
+  /** Invocations that started a new execution environment (sandbox). */
+  coldStarts: number;
   batchesSucceeded: number;
   recordsDelivered: number;
   recordsFilteredOut: number;
@@ -140,6 +139,7 @@ export class EventSourceMapping {
     this.#stats = {
       functionName: options.functionName,
       invocations: 0,
+      coldStarts: 0,
       batchesSucceeded: 0,
       recordsDelivered: 0,
       recordsFilteredOut: 0,
@@ -518,27 +518,14 @@ export class EventSourceMapping {
     );
   }
 
-  /** One invocation, raced against the function timeout. */
+  /** One invocation; the invoker ends it as failed at the function timeout. */
   async #invoke(records: KafkaTriggerRecord[]): Promise<InvokeOutcome> {
-    const { functionName, trigger, handler } = this.#o;
-    const context = lambdaContext(functionName, trigger.timeoutSeconds);
     const event = buildTriggerEvent(this.#source, records);
     this.#stats.invocations++;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new FunctionTimeoutError(functionName, trigger.timeoutSeconds)),
-          trigger.timeoutSeconds * 1000,
-        );
-      });
-      const response = await Promise.race([handler(event, context), timeout]);
-      return this.#readResponse(records, response);
-    } catch (error) {
-      return { ok: false, error };
-    } finally {
-      clearTimeout(timer);
-    }
+    const result = await this.#o.invoker.invoke(event, this.#o.trigger.timeoutSeconds);
+    if (result.coldStart) this.#stats.coldStarts++;
+    if (!result.ok) return { ok: false, error: result.error };
+    return this.#readResponse(records, result.response as KafkaBatchResponse | null | undefined);
   }
 
   /**
