@@ -1,10 +1,15 @@
+import type { Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { sensorIndexesFor } from "../../core/sensor-indexes.ts";
+import { memorySizeMb } from "../../functions/aggregate-temperatures/trigger.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
+import { kafkaTriggeredFunctions, scheduledFunctions } from "../../functions/registry.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
-import { startHarness } from "../../harness/harness.ts";
+import { type Harness, startHarness } from "../../harness/harness.ts";
+import { prepareStateStore, useLocalAwsDefaults } from "../../harness/prepare-state-store.ts";
 import { silentLogger } from "../../lib/logger.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
 import {
@@ -17,18 +22,105 @@ import {
 import { bruteForceWindows, type SeedReading } from "../support/window-fixtures.ts";
 
 const { kafka, admin } = useBroker();
+const SENSORS = ["Sensor1", "Sensor2", "Sensor3", "Sensor4", "Sensor5"];
+
+const freshTopics = async () => ({
+  raw: await createTopic(admin, 3, "raw"),
+  windows: await createTopic(admin, 1, "agg"),
+  late: await createTopic(admin, 1, "late"),
+  deadLetters: await createTopic(admin, 1, "dlq"),
+});
+
+/** Live readings for a few seconds, event time = now, as the seed producer sends them; then stop. */
+const produceLiveReadings = async (producer: Producer, topic: string, forMs: number) => {
+  const readings: SeedReading[] = [];
+  const until = Date.now() + forMs;
+  for (let i = 0; Date.now() < until; i++) {
+    const r = {
+      sensor: SENSORS[i % 5] as string,
+      ts: Date.now(),
+      value: i % 101,
+      partition: 0,
+      offset: i,
+    };
+    readings.push(r);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: r.sensor, value: JSON.stringify({ ts: r.ts, value: r.value }) }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  return { readings, until };
+};
+
+interface WindowOut {
+  sensor: string;
+  start: number;
+  end: number;
+  closedBy: string;
+  temperature: Record<string, number>;
+}
+
+/**
+ * Reads the windows topic until every window of `readings` arrived, including each sensor's last
+ * (which no later reading will ever close), and checks nothing more comes. Stops the harness.
+ */
+const expectEveryWindowOnce = async (
+  harness: Harness,
+  windows: string,
+  readings: SeedReading[],
+  until: number,
+) => {
+  const everyWindow = bruteForceWindows([
+    ...readings,
+    ...SENSORS.map((sensor) => ({
+      sensor,
+      ts: Number.MAX_SAFE_INTEGER / 2,
+      value: 0,
+      partition: 0,
+      offset: 0,
+    })),
+  ]).filter((w) => w.start < until);
+  const received: WindowOut[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName("reader") });
+  await consumer.connect();
+  await consumer.subscribe({ topic: windows, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) =>
+      void received.push(JSON.parse(message.value?.toString() ?? "{}")),
+  });
+  await eventually(
+    "every sensor's last window",
+    () => received.length >= everyWindow.length,
+    30_000,
+  );
+  await new Promise((r) => setTimeout(r, 1_000)); // nothing more may come
+  await consumer.disconnect();
+  await harness.stop();
+
+  const got = received
+    .map((w) => ({ sensor: w.sensor, start: w.start, end: w.end, ...w.temperature }))
+    .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
+  expect(got).toEqual(everyWindow);
+  const lastOfEach = new Map(received.map((w) => [w.sensor, w]));
+  expect([...lastOfEach.values()].every((w) => w.closedBy === "idle")).toBe(true);
+};
+
+/**
+ * Puts the environment back as it was. Assigning `process.env` would not: the real environment,
+ * which new worker threads copy, keeps the values set through it.
+ */
+const restoreEnv = (saved: NodeJS.ProcessEnv) => {
+  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+  Object.assign(process.env, saved);
+};
 
 describe("idle closing end to end, on the real broker", () => {
   it("a producer that stops: every sensor's last window is emitted, once, after the idle timeout", {
     timeout: 60_000,
   }, async () => {
-    const raw = await createTopic(admin, 3, "raw");
-    const windows = await createTopic(admin, 1, "agg");
-    const topics = {
-      windows,
-      late: await createTopic(admin, 1, "late"),
-      deadLetters: await createTopic(admin, 1, "dlq"),
-    };
+    const { raw, ...topics } = await freshTopics();
     const rules = rulesWith();
     const idleTimeoutMs = 2_000;
     const store = new MemoryWindowStateStore(sensorIndexesFor(rules, idleTimeoutMs));
@@ -40,7 +132,7 @@ describe("idle closing end to end, on the real broker", () => {
       rules,
       store,
       sink,
-      windowsTopic: windows,
+      windowsTopic: topics.windows,
       idleTimeoutMs,
       logger: silentLogger,
       now: Date.now,
@@ -62,67 +154,68 @@ describe("idle closing end to end, on the real broker", () => {
       bootstrapServers: brokers,
       logger: silentLogger,
     });
-
-    // Live readings for a few seconds, event time = now, as the seed producer sends them; then stop.
-    const readings: SeedReading[] = [];
-    const until = Date.now() + 4_000;
-    for (let i = 0; Date.now() < until; i++) {
-      const r = {
-        sensor: `Sensor${(i % 5) + 1}`,
-        ts: Date.now(),
-        value: i % 101,
-        partition: 0,
-        offset: i,
-      };
-      readings.push(r);
-      await producer.send({
-        topic: raw,
-        acks: -1,
-        messages: [{ key: r.sensor, value: JSON.stringify({ ts: r.ts, value: r.value }) }],
-      });
-      await new Promise((resolve) => setTimeout(resolve, 40));
-    }
-
-    // Every window, including each sensor's last (which no later reading will ever close).
-    const everyWindow = bruteForceWindows([
-      ...readings,
-      ...["Sensor1", "Sensor2", "Sensor3", "Sensor4", "Sensor5"].map((sensor) => ({
-        sensor,
-        ts: Number.MAX_SAFE_INTEGER / 2,
-        value: 0,
-        partition: 0,
-        offset: 0,
-      })),
-    ]).filter((w) => w.start < until);
-    const received: {
-      sensor: string;
-      start: number;
-      end: number;
-      closedBy: string;
-      temperature: Record<string, number>;
-    }[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName("reader") });
-    await consumer.connect();
-    await consumer.subscribe({ topic: windows, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) =>
-        void received.push(JSON.parse(message.value?.toString() ?? "{}")),
-    });
-    await eventually(
-      "every sensor's last window",
-      () => received.length >= everyWindow.length,
-      30_000,
-    );
-    await new Promise((r) => setTimeout(r, 1_000)); // nothing more may come
-    await consumer.disconnect();
-    await harness.stop();
+    const { readings, until } = await produceLiveReadings(producer, raw, 4_000);
+    await expectEveryWindowOnce(harness, topics.windows, readings, until);
     await producer.disconnect();
-
-    const got = received
-      .map((w) => ({ sensor: w.sensor, start: w.start, end: w.end, ...w.temperature }))
-      .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
-    expect(got).toEqual(everyWindow);
-    const lastOfEach = new Map(received.map((w) => [w.sensor, w]));
-    expect([...lastOfEach.values()].every((w) => w.closedBy === "idle")).toBe(true);
   });
+
+  it.each(["memory", "dynamodb"])(
+    "the deployed functions, each in its own sandboxes, share their state through STATE_STORE=%s",
+    { timeout: 60_000 },
+    async (stateStore) => {
+      const topics = await freshTopics();
+      const env = {
+        STATE_STORE: stateStore,
+        STATE_TABLE: uniqueName("state"),
+        DYNAMODB_ENDPOINT: readStackEndpoints().dynamodbEndpoint,
+        KAFKA_BROKERS: brokers.join(","),
+        OUTPUT_TOPIC: topics.windows,
+        LATE_TOPIC: topics.late,
+        DEAD_LETTER_TOPIC: topics.deadLetters,
+        IDLE_TIMEOUT_MS: "2000",
+      };
+      // Sandboxes read their configuration from the environment they start with, as Lambda's do.
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      useLocalAwsDefaults(process.env);
+      try {
+        await prepareStateStore(process.env, silentLogger);
+        const aggregate = kafkaTriggeredFunctions["aggregate-temperatures"];
+        const sweep = scheduledFunctions["sweep-idle-windows"];
+        const harness = await startHarness({
+          functions: [
+            {
+              name: "aggregate-temperatures",
+              module: aggregate.module,
+              memorySizeMb,
+              trigger: resolveTrigger("aggregate-temperatures", {
+                ...(await aggregate.trigger()),
+                topic: topics.raw,
+                consumerGroupId: uniqueName("group"),
+                maximumBatchingWindowInSeconds: 0,
+              }),
+            },
+          ],
+          scheduled: [
+            {
+              name: "sweep-idle-windows",
+              module: sweep.module,
+              memorySizeMb: (await sweep.schedule()).memorySizeMb,
+              periodMs: 250,
+            },
+          ],
+          kafka,
+          bootstrapServers: brokers,
+          logger: silentLogger,
+        });
+        const producer = kafka.producer({ allowAutoTopicCreation: false });
+        await producer.connect();
+        const { readings, until } = await produceLiveReadings(producer, topics.raw, 3_000);
+        await expectEveryWindowOnce(harness, topics.windows, readings, until);
+        await producer.disconnect();
+      } finally {
+        restoreEnv(saved);
+      }
+    },
+  );
 });
