@@ -282,17 +282,17 @@ export class EventSourceMapping {
         this.#pauseFetching([{ topic: this.#o.trigger.topic, partitions: [partition] }]);
         return;
       }
-      const woken = this.#woken;
-      await Promise.race([woken, new Promise((r) => setTimeout(r, 1_000))]);
+      await this.#wokenOrAfter(1_000);
       // A rebalance shows as a failed heartbeat: let the consumer rejoin.
-      if (
-        !(await heartbeat().then(
-          () => true,
-          () => false,
-        ))
-      )
-        return;
+      if (!(await heartbeat().then(isOk, isNotOk))) return;
     }
+  }
+
+  /** Resolves at the next `#wake()`, or after `ms`. */
+  async #wokenOrAfter(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#woken, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   #isBacklogged(partition: number): boolean {
@@ -631,6 +631,9 @@ export class EventSourceMapping {
     }
   }
 }
+
+const isOk = () => true;
+const isNotOk = () => false;
 
 /** The partitions of some records, in the order they first appear. */
 const partitionsOf = (records: readonly KafkaTriggerRecord[]): number[] => [
