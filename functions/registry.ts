@@ -4,12 +4,14 @@ import type { TriggerDeclaration } from "./trigger-declaration.ts";
 /**
  * Every function of the project, in one place: the harness runs them from here and the deployment
  * template is checked against it. Handlers are imported lazily: importing one reads its
- * configuration from the environment (as a Lambda cold start does).
+ * configuration from the environment (as a Lambda cold start does). `module` is what the harness's
+ * sandboxes import, each for itself.
  */
 export const kafkaTriggeredFunctions = {
   "aggregate-temperatures": {
     trigger: async (): Promise<TriggerDeclaration> =>
       (await import("./aggregate-temperatures/trigger.ts")).trigger,
+    module: new URL("./aggregate-temperatures/handler.ts", import.meta.url).href,
     handler: async (): Promise<KafkaHandler> =>
       (await import("./aggregate-temperatures/handler.ts")).handler,
   },
@@ -18,6 +20,7 @@ export const kafkaTriggeredFunctions = {
 export const scheduledFunctions = {
   "sweep-idle-windows": {
     schedule: async () => (await import("./sweep-idle-windows/schedule.ts")).sweepSchedule,
+    module: new URL("./sweep-idle-windows/handler.ts", import.meta.url).href,
     handler: async (): Promise<() => Promise<unknown>> =>
       (await import("./sweep-idle-windows/handler.ts")).handler,
   },

@@ -1,4 +1,5 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import {
@@ -18,8 +19,10 @@ import { statusLines } from "./status-line.ts";
 const USAGE = `Usage: npm run harness -- [options]
 
 Runs functions locally behind a real Kafka broker, the way AWS Lambda's Kafka trigger (event
-source mapping) invokes them: batches per BatchSize / batching window / 6 MB, one batch in flight
-per partition, offsets committed after success, retries. Settings default to each function's
+source mapping) invokes them: batches per BatchSize / batching window / 6 MB mixing the partitions
+it holds, one batch in flight per partition, offsets committed after success, retries. Each
+concurrent invocation runs in its own sandbox (a worker thread, reused warm, ended at the timeout,
+held to the function's declared MemorySize). Settings default to each function's
 declared trigger (functions/<name>/trigger.ts); flags override them.
 
 Options:
@@ -37,8 +40,11 @@ Options:
   --bisect                      BisectBatchOnFunctionError
   --report-batch-item-failures  FunctionResponseTypes ReportBatchItemFailures
   --on-failure-topic NAME       on-failure destination topic
-  --max-concurrency N           partitions processed in parallel (default 10)
+  --max-concurrency N           invocations in flight at once (default 10)
+  --one-partition-per-event     cut each event from one partition (default: mix them, as Lambda)
   --store memory|dynamodb       state store (sets STATE_STORE; default dynamodb)
+  --bundle                      run the bundles npm run build writes (dist/<function>/index.mjs)
+                                instead of the sources; not with --store memory
   --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows
   --sweep-every S               seconds between sweeps (default 60, as the AWS schedule)
   --status-every S              seconds between status lines on stderr (default 5, 0 = off)
@@ -68,7 +74,9 @@ runCli("harness", async () => {
       "report-batch-item-failures": { type: "boolean" },
       "on-failure-topic": { type: "string" },
       "max-concurrency": { type: "string" },
+      "one-partition-per-event": { type: "boolean" },
       store: { type: "string" },
+      bundle: { type: "boolean" },
       "idle-timeout-ms": { type: "string" },
       "sweep-every": { type: "string" },
       "status-every": { type: "string" },
@@ -151,23 +159,29 @@ runCli("harness", async () => {
       : {}),
   };
   const trigger = resolveTrigger(name, input);
+  const moduleOf = (fn: string, source: string) =>
+    values.bundle ? bundledModule(fn, process.env.STATE_STORE) : source;
   await prepareStateStore(process.env, logger);
 
-  const functions: HarnessFunction[] = [{ name, trigger, handler: await entry.handler() }];
+  const functions: HarnessFunction[] = [
+    {
+      name,
+      trigger,
+      module: moduleOf(name, entry.module),
+      memorySizeMb: trigger.memorySizeMb,
+    },
+  ];
   const scheduled: ScheduledFunction[] = [];
   if (process.env.IDLE_TIMEOUT_MS !== undefined && Number(process.env.IDLE_TIMEOUT_MS) > 0) {
     const sweep = scheduledFunctions["sweep-idle-windows"];
+    const schedule = await sweep.schedule();
     scheduled.push({
       name: "sweep-idle-windows",
-      handler: await sweep.handler(),
+      module: moduleOf("sweep-idle-windows", sweep.module),
+      timeoutSeconds: schedule.timeoutSeconds,
+      memorySizeMb: schedule.memorySizeMb,
       periodMs:
-        numberFlag(
-          "sweep-every",
-          values["sweep-every"],
-          (await sweep.schedule()).periodSeconds,
-          1,
-          3600,
-        ) * 1000,
+        numberFlag("sweep-every", values["sweep-every"], schedule.periodSeconds, 1, 3600) * 1000,
     });
   }
   const kafka = new Kafka({
@@ -181,16 +195,11 @@ runCli("harness", async () => {
     kafka,
     bootstrapServers: endpoints.kafkaBrokers,
     logger,
+    onePartitionPerEvent: values["one-partition-per-event"] === true,
     ...(values["max-concurrency"] === undefined
       ? {}
       : {
-          maxConcurrentPartitions: numberFlag(
-            "max-concurrency",
-            values["max-concurrency"],
-            10,
-            1,
-            1000,
-          ),
+          maxConcurrency: numberFlag("max-concurrency", values["max-concurrency"], 10, 1, 1000),
         }),
   });
   process.stderr.write(
@@ -228,3 +237,18 @@ runCli("harness", async () => {
   process.stderr.write("harness: stopped\n");
   return 0;
 });
+
+/**
+ * The bundle `npm run build` writes for a function, as sandboxes import it. The in-memory store is
+ * shared through the source modules (a bundle has its own copy of them), so it needs DynamoDB.
+ */
+const bundledModule = (functionName: string, stateStore: string | undefined): string => {
+  if (stateStore === "memory")
+    throw new ConfigError(
+      "--bundle needs --store dynamodb: the in-memory store is shared through the source modules",
+    );
+  const path = fileURLToPath(new URL(`../dist/${functionName}/index.mjs`, import.meta.url));
+  if (!existsSync(path))
+    throw new ConfigError(`--bundle: ${path} is missing; run npm run build first`);
+  return pathToFileURL(path).href;
+};

@@ -34,3 +34,27 @@ export class TopicNotFoundError extends SensorWindowsError {
     );
   }
 }
+
+/**
+ * A sandbox went past its function's memory (its V8 heap limit, set from MemorySize) and was
+ * ended. Retryable: the batch is retried in a fresh sandbox, as Lambda does after an
+ * out-of-memory error.
+ */
+export class SandboxOutOfMemoryError extends SensorWindowsError {
+  constructor(functionName: string, memorySizeMb: number, cause: unknown) {
+    super(
+      `${functionName} ran out of memory (MemorySize ${memorySizeMb} MB); its sandbox was ended and the invocation will be retried in a new one`,
+      { retryable: true, cause },
+    );
+  }
+}
+
+/** A sandbox ended during an invocation (an uncaught error, `process.exit`). Retryable, in a new one. */
+export class SandboxCrashedError extends SensorWindowsError {
+  constructor(functionName: string, how: string, cause?: unknown) {
+    super(`${functionName}'s sandbox ${how}; the invocation will be retried in a new one`, {
+      retryable: true,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}

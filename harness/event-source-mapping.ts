@@ -7,11 +7,7 @@ import type {
 } from "../functions/kafka-trigger-event.ts";
 import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
-import {
-  FunctionTimeoutError,
-  InvalidBatchItemFailureError,
-  TopicNotFoundError,
-} from "./errors.ts";
+import { InvalidBatchItemFailureError, TopicNotFoundError } from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
 import {
   FailureCondition,
@@ -19,14 +15,12 @@ import {
   failureRecord,
 } from "./failure-destination.ts";
 import { fetchSettings } from "./fetch-settings.ts";
-import { lambdaContext } from "./lambda-context.ts";
+import { FetchedRecords, type PolledBatch } from "./fetched-records.ts";
+import type { Invoker } from "./invoker.ts";
 import {
   buildTriggerEvent,
-  EVENT_ENVELOPE_BYTES,
   type EventSource,
   localClusterArn,
-  MAX_EVENT_BYTES,
-  recordJsonBytes,
   type TimestampType,
   toTriggerRecord,
 } from "./trigger-event-builder.ts";
@@ -40,15 +34,18 @@ export type KafkaHandler = (
 
 export interface MappingOptions {
   functionName: string;
-  handler: KafkaHandler;
+  /** Runs the invocations: in sandboxes, or in this process. */
+  invoker: Invoker;
   trigger: TriggerDeclaration;
   /** Injected client for the cluster (the harness builds it once). */
   kafka: Kafka;
   /** What the event's `bootstrapServers` says. */
   bootstrapServers: string[];
   logger: Logger;
-  /** Partitions processed in parallel, each with at most one batch in flight. Default 10. */
-  maxConcurrentPartitions?: number;
+  /** Invocations in flight at once, each holding its own partitions. Default 10. */
+  maxConcurrency?: number;
+  /** Cut each event from one partition only, instead of mixing partitions as a poller does. */
+  onePartitionPerEvent?: boolean;
   /** Backoff between retries of a failed batch (AWS does not document it). Default 500 ms..30 s. */
   retryBackoff?: { initialMs: number; maxMs: number };
 }
@@ -63,6 +60,8 @@ export interface PartitionProgress {
 export interface MappingStats {
   functionName: string;
   invocations: number;
+  /** Invocations that started a new execution environment (sandbox). */
+  coldStarts: number;
   batchesSucceeded: number;
   recordsDelivered: number;
   recordsFilteredOut: number;
@@ -71,23 +70,45 @@ export interface MappingStats {
   partitions: Record<number, PartitionProgress>;
 }
 
+/** A batch being delivered, and the partitions it holds that a rebalance gave to another consumer. */
+interface RunningBatch {
+  batch: PolledBatch;
+  lost: Set<number>;
+  done: Promise<void>;
+}
+
+type InvokeOutcome = { ok: true } | { ok: false; error: unknown; retryFrom?: Map<number, number> }; // partition -> lowest failed offset
+
 /**
  * One Kafka event source mapping, run locally: polls the trigger's topic with a consumer group and
  * invokes the handler the way AWS Lambda's Kafka trigger does (see `harness/README.md` for each
  * behaviour and its source):
  *
- * - one batch in flight per partition, partitions in parallel; records of a partition in offset order;
+ * - like a poller, it fetches from every partition assigned to it and cuts each event from the
+ *   fetched records of every partition not in flight (or of one, with `onePartitionPerEvent`);
  * - a batch closes at BatchSize, at the end of the batching window, or before the event passes 6 MB;
+ * - at most one batch in flight per partition, so each partition's records arrive in offset order;
  * - records that fail the filters are not delivered, and their offsets are committed with the batch;
- * - offsets are committed (next offset to read) only after the handler returned successfully;
- * - an error or a timeout retries the whole batch with backoff, holding that partition only: forever
- *   in on-demand mode, or as the provisioned-mode error controls say.
+ * - offsets are committed (next offset to read, per partition in the batch) only after the handler
+ *   returned successfully;
+ * - an error or a timeout retries the whole batch with backoff, holding every partition in it:
+ *   forever in on-demand mode, or as the provisioned-mode error controls say.
  */
 export class EventSourceMapping {
   readonly #o: Required<MappingOptions>;
   readonly #consumer: Consumer;
   readonly #admin: Admin;
   readonly #source: EventSource;
+  readonly #fetched: FetchedRecords;
+  readonly #running = new Set<RunningBatch>();
+  /** Partitions paused because a failing batch holds them and a batch's worth of theirs is fetched. */
+  readonly #paused = new Set<number>();
+  /** Partitions of batches that failed and are being retried. */
+  readonly #retrying = new Set<number>();
+  /** Wakes the fetches waiting for their partition's records to be taken (see `#onFetched`). */
+  #wake: () => void = () => {};
+  #woken = this.#nextWake();
+  #pumpScheduled = false;
   #failureProducer: Producer | undefined;
   #timestampType: TimestampType = "CREATE_TIME";
   #stopping = false;
@@ -95,7 +116,8 @@ export class EventSourceMapping {
 
   constructor(options: MappingOptions) {
     this.#o = {
-      maxConcurrentPartitions: 10,
+      maxConcurrency: 10,
+      onePartitionPerEvent: false,
       retryBackoff: { initialMs: 500, maxMs: 30_000 },
       ...options,
     };
@@ -109,6 +131,7 @@ export class EventSourceMapping {
       heartbeatInterval: 3_000,
     });
     this.#admin = options.kafka.admin();
+    this.#fetched = new FetchedRecords(trigger.topic);
     this.#source = {
       flavour: trigger.eventFlavour,
       bootstrapServers: options.bootstrapServers,
@@ -117,6 +140,7 @@ export class EventSourceMapping {
     this.#stats = {
       functionName: options.functionName,
       invocations: 0,
+      coldStarts: 0,
       batchesSucceeded: 0,
       recordsDelivered: 0,
       recordsFilteredOut: 0,
@@ -141,6 +165,9 @@ export class EventSourceMapping {
       await this.#failureProducer.connect();
     }
     await this.#consumer.connect();
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.#onAssignment(payload.memberAssignment[trigger.topic] ?? []),
+    );
     await this.#consumer.subscribe({
       topic: trigger.topic,
       fromBeginning: trigger.startingPosition !== StartingPosition.latest,
@@ -148,8 +175,10 @@ export class EventSourceMapping {
     await this.#consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.#o.maxConcurrentPartitions,
-      eachBatch: async (payload) => this.#onFetchedBatch(payload),
+      // Every partition's fetch is handed over at once, so that an event can take from all of them.
+      partitionsConsumedConcurrently: 1_000,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) =>
+        this.#onFetched(batch, resolveOffset, heartbeat),
     });
     logger.info("event source mapping started", {
       topic: trigger.topic,
@@ -157,12 +186,19 @@ export class EventSourceMapping {
       batchSize: trigger.batchSize,
       batchingWindowSeconds: trigger.maximumBatchingWindowInSeconds,
       startingPosition: trigger.startingPosition,
+      onePartitionPerEvent: this.#o.onePartitionPerEvent,
     });
   }
 
-  /** Stops fetching, lets in-flight batches finish and commit, then disconnects. */
+  /**
+   * Stops fetching, lets in-flight batches finish and commit (a batch waiting to be retried is
+   * abandoned, uncommitted), then leaves the group and disconnects.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#wake();
+    this.#pauseFetching([{ topic: this.#o.trigger.topic }]);
+    await Promise.all([...this.#running].map((r) => r.done));
     await this.#consumer.disconnect();
     await this.#failureProducer?.disconnect();
     await this.#admin.disconnect();
@@ -225,198 +261,305 @@ export class EventSourceMapping {
   }
 
   /**
-   * One fetch's messages of one partition (kafkajs calls this at most once at a time per
-   * partition): cut into batches, each delivered until it succeeds or is given up on, committing
-   * after each. Returns early, without committing, when the consumer stops or the partition is
-   * reassigned (the new owner redelivers from the last commit).
+   * One fetch's messages of one partition, held until batches take them. The consumer fetches
+   * again once every partition's fetch has been handed over, so this waits while the partition
+   * holds a batch's worth (kafkajs's own back-pressure, heart-beating meanwhile) — unless a failing
+   * batch holds the partition: then it is paused instead, so that the others keep being fetched.
    */
-  async #onFetchedBatch(payload: {
-    batch: { topic: string; partition: number; messages: KafkaMessage[] };
-    resolveOffset: (offset: string) => void;
-    heartbeat: () => Promise<void>;
-    isRunning: () => boolean;
-    isStale: () => boolean;
-  }): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
-    const live = () => isRunning() && !isStale() && !this.#stopping;
-    const commit = async (nextOffset: number) => {
-      await this.#consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
-      resolveOffset(String(nextOffset - 1));
-      this.#stats.partitions[partition] = {
-        ...this.#stats.partitions[partition],
-        committed: nextOffset,
-      };
-    };
-    const { batchSize, filterCriteria } = this.#o.trigger;
-    let i = 0;
-    while (i < batch.messages.length) {
-      if (!live()) return;
-      // Cut the next batch: BatchSize passing records, under 6 MB; filtered records ride along.
-      const records: KafkaTriggerRecord[] = [];
-      let bytes = EVENT_ENVELOPE_BYTES;
-      let lastOffset = -1;
-      while (i < batch.messages.length && records.length < batchSize) {
-        const message = batch.messages[i] as KafkaMessage;
-        const record = toTriggerRecord(topic, partition, message, this.#timestampType);
-        if (!passesFilters(filterCriteria, record)) {
-          this.#stats.recordsFilteredOut++;
-          lastOffset = record.offset;
-          i++;
-          continue;
-        }
-        const size = recordJsonBytes(record);
-        if (records.length > 0 && bytes + size > MAX_EVENT_BYTES) break;
-        records.push(record);
-        bytes += size;
-        lastOffset = record.offset;
-        i++;
+  async #onFetched(
+    batch: { partition: number; messages: KafkaMessage[] },
+    resolveOffset: (offset: string) => void,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const { partition } = batch;
+    const last = batch.messages.at(-1);
+    if (this.#stopping || last === undefined) return;
+    this.#fetched.add(partition, batch.messages);
+    resolveOffset(last.offset);
+    this.#schedulePump();
+    while (this.#isBacklogged(partition) && !this.#stopping) {
+      if (this.#retrying.has(partition)) {
+        this.#paused.add(partition);
+        this.#pauseFetching([{ topic: this.#o.trigger.topic, partitions: [partition] }]);
+        return;
       }
-      if (records.length > 0) {
-        const delivered = await this.#deliver(records, commit, heartbeat, live);
-        if (!delivered) return;
-      }
-      await commit(lastOffset + 1);
-      await heartbeat();
+      await this.#wokenOrAfter(1_000);
+      // A rebalance shows as a failed heartbeat: let the consumer rejoin.
+      if (!(await heartbeat().then(isOk, isNotOk))) return;
     }
   }
 
+  /** Resolves at the next `#wake()`, or after `ms`. */
+  async #wokenOrAfter(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#woken, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  #isBacklogged(partition: number): boolean {
+    return this.#fetched.isFull(partition, this.#o.trigger.batchSize);
+  }
+
+  /** A promise the next `#wake()` settles. */
+  #nextWake(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = () => {
+        this.#woken = this.#nextWake();
+        resolve();
+      };
+    });
+  }
+
   /**
-   * Invokes the handler with one batch until it succeeds or the error controls give up on it.
-   * Commits progress made by partial batch responses through `commit`. Returns false when the
-   * consumer stopped or lost the partition before the batch was done (nothing more is committed).
+   * A rebalance happened: the consumer fetches every assigned partition again from its last commit.
+   * Batches in flight keep the partitions still assigned; records of partitions now assigned
+   * elsewhere are dropped from their retries and not committed (the new owner redelivers them).
    */
-  async #deliver(
-    batch: KafkaTriggerRecord[],
-    commit: (nextOffset: number) => Promise<void>,
-    heartbeat: () => Promise<void>,
-    live: () => boolean,
-  ): Promise<boolean> {
-    const { trigger, logger } = this.#o;
-    const controls = trigger.errorControls;
-    // With infinite retries and a failure destination, AWS caps retries at 10.
-    const maxRetries =
-      controls === undefined
-        ? Number.POSITIVE_INFINITY
-        : controls.maximumRetryAttempts === -1
-          ? controls.onFailureTopic === undefined
-            ? Number.POSITIVE_INFINITY
-            : 10
-          : controls.maximumRetryAttempts;
-    const queue: KafkaTriggerRecord[][] = [batch];
+  #onAssignment(partitions: readonly number[]): void {
+    const lost = this.#fetched.reassigned(new Set(partitions));
+    for (const running of this.#running) {
+      for (const partition of lost)
+        if (running.batch.commitOffsets.has(partition)) running.lost.add(partition);
+    }
+    this.#resumeFetching([...this.#paused]);
+    this.#wake();
+    if (lost.length > 0)
+      this.#o.logger.warn("partitions assigned elsewhere after a rebalance", { lost });
+  }
+
+  /** Cuts batches on the next turn of the event loop, once every partition of a fetch is in. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Starts a batch from the free partitions' records while fewer than `maxConcurrency` are in flight. */
+  #pump(): void {
+    while (!this.#stopping && this.#running.size < this.#o.maxConcurrency) {
+      const batch = this.#fetched.cut({
+        batchSize: this.#o.trigger.batchSize,
+        onePartitionPerEvent: this.#o.onePartitionPerEvent,
+        toRecord: (partition, message) => this.#toDeliveredRecord(partition, message),
+      });
+      if (batch === undefined) return;
+      this.#resumeDrained(batch.commitOffsets.keys());
+      this.#wake();
+      const running: RunningBatch = { batch, lost: new Set(), done: Promise.resolve() };
+      running.done = this.#run(running).finally(() => {
+        this.#running.delete(running);
+        for (const partition of batch.commitOffsets.keys()) this.#retrying.delete(partition);
+        this.#fetched.release(batch.commitOffsets.keys());
+        this.#schedulePump();
+      });
+      this.#running.add(running);
+    }
+  }
+
+  /** The record as the trigger delivers it, or undefined when the filters drop it. */
+  #toDeliveredRecord(partition: number, message: KafkaMessage): KafkaTriggerRecord | undefined {
+    const { topic, filterCriteria } = this.#o.trigger;
+    const record = toTriggerRecord(topic, partition, message, this.#timestampType);
+    if (passesFilters(filterCriteria, record)) return record;
+    this.#stats.recordsFilteredOut++;
+    return undefined;
+  }
+
+  /**
+   * Delivers one batch until it succeeds or is given up on, then commits every partition in it.
+   * A batch abandoned (the mapping stops while it waits to be retried) commits nothing more.
+   */
+  async #run(running: RunningBatch): Promise<void> {
+    try {
+      const done = running.batch.records.length === 0 || (await this.#deliver(running));
+      if (done) await this.#commit(running, running.batch.commitOffsets);
+    } catch (error) {
+      // Only the failure destination's producer can throw here; the batch is delivered again
+      // from the last commit (after a restart or a rebalance).
+      this.#o.logger.error("batch abandoned", { error });
+    }
+  }
+
+  /** Commits offsets (the next to read) of the partitions still assigned to this consumer. */
+  async #commit(running: RunningBatch, offsets: ReadonlyMap<number, number>): Promise<void> {
+    const { topic } = this.#o.trigger;
+    const owned = [...offsets].filter(([partition]) => !running.lost.has(partition));
+    if (owned.length === 0) return;
+    try {
+      await this.#consumer.commitOffsets(
+        owned.map(([partition, offset]) => ({ topic, partition, offset: String(offset) })),
+      );
+    } catch (error) {
+      // At least once: the records are delivered again from the last commit.
+      this.#o.logger.warn("commit failed; the records will be delivered again", { error });
+      return;
+    }
+    for (const [partition, offset] of owned) {
+      this.#stats.partitions[partition] = {
+        ...this.#stats.partitions[partition],
+        committed: offset,
+      };
+    }
+  }
+
+  /** Commits past `records`: for each partition, the offset after its last record there. */
+  async #commitPast(running: RunningBatch, records: readonly KafkaTriggerRecord[]): Promise<void> {
+    const offsets = new Map<number, number>();
+    for (const r of records)
+      offsets.set(r.partition, Math.max(offsets.get(r.partition) ?? 0, r.offset + 1));
+    await this.#commit(running, offsets);
+  }
+
+  /**
+   * Invokes the handler with the batch until it succeeds or the error controls give up on it.
+   * Commits the progress partial batch responses, bisection and given-up records make. Returns
+   * false when the mapping stopped before the batch was done.
+   */
+  async #deliver(running: RunningBatch): Promise<boolean> {
+    const { logger } = this.#o;
+    const maxRetries = this.#maxRetries();
+    const queue: KafkaTriggerRecord[][] = [running.batch.records];
     let attempts = 0;
     while (queue.length > 0) {
-      let current = queue[0] as KafkaTriggerRecord[];
-      if (controls !== undefined && controls.maximumRecordAgeInSeconds !== -1) {
-        const oldest = Date.now() - controls.maximumRecordAgeInSeconds * 1000;
-        const tooOld = current.filter((r) => r.timestamp < oldest);
-        if (tooOld.length > 0) {
-          await this.#giveUp(tooOld, FailureCondition.recordAgeExceeded, attempts);
-          current = current.filter((r) => r.timestamp >= oldest);
-          queue[0] = current;
-          if (current.length === 0) {
-            queue.shift();
-            continue;
-          }
-        }
+      const owned = (queue[0] as KafkaTriggerRecord[]).filter(
+        (r) => !running.lost.has(r.partition),
+      );
+      const current = await this.#withoutTooOld(owned, attempts);
+      if (current.length === 0) {
+        queue.shift();
+        continue;
       }
-      const outcome = await this.#invoke(current, heartbeat);
+      queue[0] = current;
+      const outcome = await this.#invoke(current);
       if (outcome.ok) {
         queue.shift();
         attempts = 0;
         this.#stats.batchesSucceeded++;
         this.#stats.recordsDelivered += current.length;
-        if (queue.length > 0) await commit((current.at(-1) as KafkaTriggerRecord).offset + 1);
+        if (queue.length > 0) await this.#commitPast(running, current);
         continue;
       }
-      if (outcome.resumeFrom !== undefined) {
-        // Partial batch response: what came before the lowest failed offset succeeded.
-        if (outcome.resumeFrom > (current[0] as KafkaTriggerRecord).offset)
-          await commit(outcome.resumeFrom);
-        current = current.filter((r) => r.offset >= (outcome.resumeFrom as number));
-        queue[0] = current;
-      }
+      const failed = await this.#keepFailed(running, current, outcome);
+      queue[0] = failed;
+      this.#holdForRetries(running);
       attempts++;
       this.#stats.retries++;
       logger.warn("batch failed; retrying", {
-        partition: current[0]?.partition,
-        firstOffset: current[0]?.offset,
-        records: current.length,
+        partitions: partitionsOf(failed),
+        firstOffset: failed[0]?.offset,
+        records: failed.length,
         attempt: attempts,
         error: outcome.error,
       });
       if (attempts > maxRetries) {
-        await this.#giveUp(current, FailureCondition.retriesExhausted, attempts);
+        await this.#giveUp(failed, FailureCondition.retriesExhausted, attempts);
         queue.shift();
         attempts = 0;
-        if (queue.length > 0) await commit((current.at(-1) as KafkaTriggerRecord).offset + 1);
+        if (queue.length > 0) await this.#commitPast(running, failed);
         continue;
       }
-      if (controls?.bisectBatchOnFunctionError && current.length > 1) {
-        const half = Math.ceil(current.length / 2);
-        queue.splice(0, 1, current.slice(0, half), current.slice(half));
+      if (this.#o.trigger.errorControls?.bisectBatchOnFunctionError && failed.length > 1) {
+        const half = Math.ceil(failed.length / 2);
+        queue.splice(0, 1, failed.slice(0, half), failed.slice(half));
       }
-      if (!(await this.#backoff(attempts, heartbeat, live))) return false;
+      if (!(await this.#backoff(attempts))) return false;
     }
-    return live() || !this.#stopping;
+    return true;
   }
 
-  /** One invocation, raced against the function timeout. */
-  async #invoke(
+  /** The batch's partitions wait for its retries: their fetches stop waiting, and pause instead. */
+  #holdForRetries(running: RunningBatch): void {
+    for (const partition of running.batch.commitOffsets.keys()) this.#retrying.add(partition);
+    this.#wake();
+  }
+
+  /** With infinite retries and a failure destination, AWS caps retries at 10. */
+  #maxRetries(): number {
+    const controls = this.#o.trigger.errorControls;
+    if (controls === undefined) return Number.POSITIVE_INFINITY;
+    if (controls.maximumRetryAttempts !== -1) return controls.maximumRetryAttempts;
+    return controls.onFailureTopic === undefined ? Number.POSITIVE_INFINITY : 10;
+  }
+
+  /** Gives up on records past MaximumRecordAgeInSeconds (checked before every attempt); returns the others. */
+  async #withoutTooOld(
     records: KafkaTriggerRecord[],
-    heartbeat: () => Promise<void>,
-  ): Promise<{ ok: true } | { ok: false; error: unknown; resumeFrom?: number }> {
-    const { functionName, trigger, handler } = this.#o;
-    const context = lambdaContext(functionName, trigger.timeoutSeconds);
+    attempts: number,
+  ): Promise<KafkaTriggerRecord[]> {
+    const maxAge = this.#o.trigger.errorControls?.maximumRecordAgeInSeconds ?? -1;
+    if (maxAge === -1) return records;
+    const oldest = Date.now() - maxAge * 1000;
+    const tooOld = records.filter((r) => r.timestamp < oldest);
+    if (tooOld.length === 0) return records;
+    await this.#giveUp(tooOld, FailureCondition.recordAgeExceeded, attempts);
+    return records.filter((r) => r.timestamp >= oldest);
+  }
+
+  /**
+   * What is retried after a failure: the whole batch, or, after a partial batch response, each
+   * failed partition's records from its lowest failed offset. What came before is committed, and
+   * the partitions without failures are committed entirely.
+   */
+  async #keepFailed(
+    running: RunningBatch,
+    records: KafkaTriggerRecord[],
+    outcome: Extract<InvokeOutcome, { ok: false }>,
+  ): Promise<KafkaTriggerRecord[]> {
+    const retryFrom = outcome.retryFrom;
+    if (retryFrom === undefined) return records;
+    const succeeded = records.filter(
+      (r) => r.offset < (retryFrom.get(r.partition) ?? Number.POSITIVE_INFINITY),
+    );
+    await this.#commitPast(running, succeeded);
+    return records.filter(
+      (r) => r.offset >= (retryFrom.get(r.partition) ?? Number.POSITIVE_INFINITY),
+    );
+  }
+
+  /** One invocation; the invoker ends it as failed at the function timeout. */
+  async #invoke(records: KafkaTriggerRecord[]): Promise<InvokeOutcome> {
     const event = buildTriggerEvent(this.#source, records);
     this.#stats.invocations++;
-    // Long invocations must not cost the partition: keep the group membership alive.
-    const beat = setInterval(() => void heartbeat().catch(() => {}), 3_000);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new FunctionTimeoutError(functionName, trigger.timeoutSeconds)),
-          trigger.timeoutSeconds * 1000,
-        );
-      });
-      const response = await Promise.race([handler(event, context), timeout]);
-      return this.#readResponse(records, response);
-    } catch (error) {
-      return { ok: false, error };
-    } finally {
-      clearInterval(beat);
-      clearTimeout(timer);
-    }
+    const result = await this.#o.invoker.invoke(event, this.#o.trigger.timeoutSeconds);
+    if (result.coldStart) this.#stats.coldStarts++;
+    if (!result.ok) return { ok: false, error: result.error };
+    return this.#readResponse(records, result.response as KafkaBatchResponse | null | undefined);
   }
 
   /**
    * A partial batch response counts only with `ReportBatchItemFailures`; otherwise Lambda ignores
-   * what the function returns. An empty list, `{}` or null is success.
+   * what the function returns. An empty list, `{}` or null is success. Each failed partition is
+   * retried from its lowest failed offset (AWS leaves this undocumented; it is the Kinesis rule).
    * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
    */
   #readResponse(
     records: KafkaTriggerRecord[],
     // biome-ignore lint/suspicious/noConfusingVoidType: what a handler returns, as Lambda's types say
     response: KafkaBatchResponse | null | undefined | void,
-  ): { ok: true } | { ok: false; error: unknown; resumeFrom?: number } {
+  ): InvokeOutcome {
     const reports =
       this.#o.trigger.errorControls?.functionResponseTypes.includes("ReportBatchItemFailures");
     const failures = reports ? (response?.batchItemFailures ?? []) : [];
     if (failures.length === 0) return { ok: true };
-    let lowest = Number.POSITIVE_INFINITY;
+    const retryFrom = new Map<number, number>();
     for (const failure of failures) {
       const id = failure?.itemIdentifier;
       const found = records.find(
         (r) => `${r.topic}-${r.partition}` === id?.partition && r.offset === Number(id?.offset),
       );
       if (found === undefined) return { ok: false, error: new InvalidBatchItemFailureError(id) };
-      lowest = Math.min(lowest, found.offset);
+      retryFrom.set(
+        found.partition,
+        Math.min(retryFrom.get(found.partition) ?? found.offset, found.offset),
+      );
     }
     return {
       ok: false,
       error: new Error(`${failures.length} batch item failure(s) reported`),
-      resumeFrom: lowest,
+      retryFrom,
     };
   }
 
@@ -432,6 +575,7 @@ export class EventSourceMapping {
     logger.error("giving up on records", {
       condition,
       records: records.length,
+      partitions: partitionsOf(records),
       firstOffset: records[0]?.offset,
       destination: topic ?? "(none: dropped)",
     });
@@ -451,19 +595,48 @@ export class EventSourceMapping {
     });
   }
 
-  /** Waits before a retry (exponential, capped), heart-beating; false if the partition is lost meanwhile. */
-  async #backoff(
-    attempt: number,
-    heartbeat: () => Promise<void>,
-    live: () => boolean,
-  ): Promise<boolean> {
+  /** Waits before a retry (exponential, capped); false if the mapping stops meanwhile. */
+  async #backoff(attempt: number): Promise<boolean> {
     const { initialMs, maxMs } = this.#o.retryBackoff;
     const until = Date.now() + Math.min(maxMs, initialMs * 2 ** (attempt - 1));
     while (Date.now() < until) {
-      if (!live()) return false;
-      await heartbeat().catch(() => {});
+      if (this.#stopping) return false;
       await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
     }
-    return live();
+    return !this.#stopping;
+  }
+
+  /** Resumes the partitions a batch just drained below a batch's worth. */
+  #resumeDrained(partitions: Iterable<number>): void {
+    const drained = [...partitions].filter(
+      (p) => this.#paused.has(p) && !this.#fetched.isFull(p, this.#o.trigger.batchSize),
+    );
+    this.#resumeFetching(drained);
+  }
+
+  #resumeFetching(partitions: number[]): void {
+    if (partitions.length === 0 || this.#stopping) return;
+    for (const p of partitions) this.#paused.delete(p);
+    try {
+      this.#consumer.resume([{ topic: this.#o.trigger.topic, partitions }]);
+    } catch {
+      // The consumer is not running (stopping): nothing to resume.
+    }
+  }
+
+  #pauseFetching(topicPartitions: { topic: string; partitions?: number[] }[]): void {
+    try {
+      this.#consumer.pause(topicPartitions);
+    } catch {
+      // The consumer is not running yet or any more: nothing is fetched anyway.
+    }
   }
 }
+
+const isOk = () => true;
+const isNotOk = () => false;
+
+/** The partitions of some records, in the order they first appear. */
+const partitionsOf = (records: readonly KafkaTriggerRecord[]): number[] => [
+  ...new Set(records.map((r) => r.partition)),
+];

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import type { ScheduledEvent } from "aws-lambda";
 import type { Kafka } from "kafkajs";
 import type { TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -6,79 +8,162 @@ import {
   type KafkaHandler,
   type MappingStats,
 } from "./event-source-mapping.ts";
+import { type InProcessHandler, type Invoker, inProcessInvoker } from "./invoker.ts";
+import { DEFAULT_MEMORY_SIZE_MB } from "./lambda-context.ts";
+import { SandboxPool } from "./sandbox-pool.ts";
 
-export interface HarnessFunction {
+/**
+ * A function's code: a module each sandbox imports (as Lambda does, isolated, warm-reused, ended at
+ * its timeout), or a handler function called in the harness's own thread (for tests and benchmarks
+ * whose handler is a closure; nothing is isolated).
+ */
+export type FunctionCode =
+  | {
+      /** URL or path of the handler module; sandboxes import it and call its `exportName`. */
+      module: string;
+      /** Default `handler`. */
+      exportName?: string;
+    }
+  | { handler: KafkaHandler };
+
+export type HarnessFunction = FunctionCode & {
   name: string;
-  handler: KafkaHandler;
   trigger: TriggerDeclaration;
-}
+  /** The declared MemorySize: each sandbox's heap limit and `context.memoryLimitInMB`. Default 128. */
+  memorySizeMb?: number;
+};
 
 /** A function invoked on a schedule, as an EventBridge rule would (e.g. sweep-idle-windows). */
-export interface ScheduledFunction {
+export type ScheduledFunction = (
+  | { module: string; exportName?: string }
+  | { handler: () => Promise<unknown> }
+) & {
   name: string;
-  handler: () => Promise<unknown>;
   periodMs: number;
-}
+  /** Default 60 s. */
+  timeoutSeconds?: number;
+  /** Default 128 MB. */
+  memorySizeMb?: number;
+};
 
 export interface HarnessOptions {
   functions: HarnessFunction[];
   scheduled?: ScheduledFunction[];
   kafka: Kafka;
   bootstrapServers: string[];
+  /** The harness's lines, and its sandboxes' (each at its own level). */
   logger: Logger;
-  maxConcurrentPartitions?: number;
+  /** Invocations in flight at once per function, each holding its own partitions. Default 10. */
+  maxConcurrency?: number;
+  /**
+   * Cut each event from one partition only (the harness's old behaviour), instead of mixing the
+   * partitions a poller holds, as Lambda does. Handlers must accept both.
+   */
+  onePartitionPerEvent?: boolean;
   retryBackoff?: { initialMs: number; maxMs: number };
 }
 
 export interface Harness {
-  /** Graceful: stop fetching, let in-flight batches finish and commit, disconnect. */
+  /** Graceful: stop fetching, let in-flight batches finish and commit, disconnect, end sandboxes. */
   stop(): Promise<void>;
   stats(): Promise<MappingStats[]>;
 }
 
 /**
- * Starts one event source mapping per Kafka-triggered function and a timer per scheduled one.
- * Everything runs in this process, against the broker the injected client points to.
+ * Starts one event source mapping per Kafka-triggered function and a timer per scheduled one,
+ * against the broker the injected client points to. Functions given as modules run in sandboxes.
  */
 export const startHarness = async (options: HarnessOptions): Promise<Harness> => {
-  const mappings = options.functions.map(
-    (f) =>
-      new EventSourceMapping({
-        functionName: f.name,
-        handler: f.handler,
-        trigger: f.trigger,
-        kafka: options.kafka,
-        bootstrapServers: options.bootstrapServers,
-        logger: options.logger.child({ function: f.name }),
-        ...(options.maxConcurrentPartitions === undefined
-          ? {}
-          : { maxConcurrentPartitions: options.maxConcurrentPartitions }),
-        ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
-      }),
-  );
+  const invokers: Invoker[] = [];
+  const mappings = options.functions.map((f) => {
+    const invoker = invokerFor(f.name, f, f.memorySizeMb, options.logger);
+    invokers.push(invoker);
+    return new EventSourceMapping({
+      functionName: f.name,
+      invoker,
+      trigger: f.trigger,
+      kafka: options.kafka,
+      bootstrapServers: options.bootstrapServers,
+      logger: options.logger.child({ function: f.name }),
+      ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+      ...(options.onePartitionPerEvent === undefined
+        ? {}
+        : { onePartitionPerEvent: options.onePartitionPerEvent }),
+      ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
+    });
+  });
   await Promise.all(mappings.map((m) => m.start()));
 
-  const timers = (options.scheduled ?? []).map((s) => {
-    const logger = options.logger.child({ function: s.name });
-    let running = false;
-    return setInterval(() => {
-      if (running) return; // a slow run is not overlapped by the next tick
-      running = true;
-      s.handler()
-        .catch((error: unknown) =>
-          logger.error("scheduled invocation failed; the next one retries", { error }),
-        )
-        .finally(() => {
-          running = false;
-        });
-    }, s.periodMs);
+  const schedules = (options.scheduled ?? []).map((s) => {
+    const invoker = invokerFor(s.name, s, s.memorySizeMb, options.logger);
+    invokers.push(invoker);
+    return runOnSchedule(s, invoker, options.logger.child({ function: s.name }));
   });
 
   return {
     async stop() {
-      for (const t of timers) clearInterval(t);
+      await Promise.all(schedules.map((stopSchedule) => stopSchedule()));
       await Promise.all(mappings.map((m) => m.stop()));
+      await Promise.all(invokers.map((i) => i.close()));
     },
     stats: () => Promise.all(mappings.map((m) => m.stats())),
   };
 };
+
+const invokerFor = (
+  functionName: string,
+  code: { module: string; exportName?: string } | { handler: unknown },
+  memorySizeMb = DEFAULT_MEMORY_SIZE_MB,
+  logger: Logger,
+): Invoker =>
+  "module" in code
+    ? new SandboxPool({
+        functionName,
+        module: code.module,
+        ...(code.exportName === undefined ? {} : { exportName: code.exportName }),
+        memorySizeMb,
+        logger,
+      })
+    : inProcessInvoker(functionName, code.handler as InProcessHandler, memorySizeMb);
+
+/**
+ * Invokes a scheduled function every period, one run at a time (a slow run is not overlapped by
+ * the next tick). Returns a stop that waits for the run in progress.
+ */
+const runOnSchedule = (s: ScheduledFunction, invoker: Invoker, logger: Logger) => {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running !== undefined) return;
+    running = invoker
+      .invoke(scheduledEvent(s.name), s.timeoutSeconds ?? 60)
+      .then((result) => {
+        if (!result.ok)
+          logger.error("scheduled invocation failed; the next one retries", {
+            error: result.error,
+          });
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  }, s.periodMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+};
+
+/**
+ * The event an EventBridge schedule (a scheduled rule, as the template deploys) sends.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-scheduled-events.html
+ */
+const scheduledEvent = (functionName: string): ScheduledEvent => ({
+  version: "0",
+  id: randomUUID(),
+  "detail-type": "Scheduled Event",
+  source: "aws.events",
+  account: "123456789012",
+  time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  region: "us-east-1",
+  resources: [`arn:aws:events:us-east-1:123456789012:rule/${functionName}`],
+  detail: {},
+});

@@ -101,12 +101,21 @@ runCli("start", async () => {
       {
         name: "aggregate-temperatures",
         trigger: aggregateTrigger,
-        handler: await aggregate.handler(),
+        module: aggregate.module,
+        memorySizeMb: aggregateTrigger.memorySizeMb,
       },
     ],
     scheduled:
       idleTimeoutMs > 0
-        ? [{ name: "sweep-idle-windows", handler: await sweep.handler(), periodMs: 5_000 }]
+        ? [
+            {
+              name: "sweep-idle-windows",
+              module: sweep.module,
+              timeoutSeconds: (await sweep.schedule()).timeoutSeconds,
+              memorySizeMb: (await sweep.schedule()).memorySizeMb,
+              periodMs: 5_000,
+            },
+          ]
         : [],
     kafka,
     bootstrapServers: endpoints.kafkaBrokers,

@@ -18,5 +18,5 @@ export const statusLines = (
       )
       .join(" ");
     const m = functionMetrics(s.functionName);
-    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}, windows ${m.windowsClosed ?? 0}, late ${m.late ?? 0}, dead letters ${m.deadLetters ?? 0}`;
+    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}, cold starts ${s.coldStarts}, windows ${m.windowsClosed ?? 0}, late ${m.late ?? 0}, dead letters ${m.deadLetters ?? 0}`;
   });

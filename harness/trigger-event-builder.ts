@@ -175,5 +175,9 @@ const jsonStringBytes = (text: string): number => {
 };
 const jsonBytesOf = new Map<string, number>();
 
-/** The event's size without records: envelope and partition keys, generously. */
+/** The event's size without records and partition keys: the envelope, generously. */
 export const EVENT_ENVELOPE_BYTES = 1024;
+
+/** What a partition's entry adds to `records` besides its records: `"<topic>-<partition>":[],`. */
+export const partitionKeyJsonBytes = (topic: string, partition: number): number =>
+  jsonStringBytes(topic) + 1 + numberJsonBytes(partition) + ":[],".length;

@@ -20,3 +20,35 @@ export class ConfigError extends SensorWindowsError {
     super(message, { retryable: false, ...options });
   }
 }
+
+/** An error as it crosses a thread boundary (structured clone keeps neither class nor `retryable`). */
+export interface SerializedError {
+  name: string;
+  message: string;
+  /** Unknown errors count as retryable: Lambda retries a batch whatever the error. */
+  retryable: boolean;
+  stack?: string;
+}
+
+export const serializeError = (error: unknown): SerializedError => {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error), retryable: true };
+  const retryable = (error as { retryable?: unknown }).retryable;
+  return {
+    name: error.name,
+    message: error.message,
+    retryable: typeof retryable === "boolean" ? retryable : true,
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+  };
+};
+
+/**
+ * An error thrown in another thread (a harness sandbox, or the harness answering one), rebuilt
+ * here with its name, message, stack and `retryable`.
+ */
+export class CrossThreadError extends SensorWindowsError {
+  constructor(error: SerializedError) {
+    super(error.message, { retryable: error.retryable });
+    this.name = error.name;
+    if (error.stack !== undefined) this.stack = error.stack;
+  }
+}

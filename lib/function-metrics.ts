@@ -4,11 +4,20 @@
  * In Lambda each line of {@link emitMetrics} is a CloudWatch Embedded Metric Format record, which
  * CloudWatch turns into metrics without any API call
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
- * In the local harness, which runs handlers in its own process, `functionMetrics` is read directly.
+ * In the local harness each invocation runs in a sandbox (a worker thread), which drains its
+ * counters after every invocation ({@link drainMetrics}) and sends them back with the result; the
+ * harness adds them to its own totals, which its status line reads with `functionMetrics`.
  */
 export type Counters = Record<string, number>;
 
-const totals = new Map<string, Counters>();
+/**
+ * On `globalThis` under a registered symbol, so that every copy of this module in a thread adds to
+ * the same totals: a bundled function (`npm run build`) carries its own copy.
+ */
+const TOTALS = Symbol.for("sensor-windows.function-metrics");
+const slots = globalThis as { [TOTALS]?: Map<string, Counters> };
+slots[TOTALS] ??= new Map<string, Counters>();
+const totals = slots[TOTALS];
 
 /** Adds `counters` to the running totals of `functionName`. */
 export const addMetrics = (functionName: string, counters: Counters): void => {
@@ -22,6 +31,13 @@ export const addMetrics = (functionName: string, counters: Counters): void => {
 export const functionMetrics = (functionName: string): Counters => ({
   ...totals.get(functionName),
 });
+
+/** The running totals of every function in this thread, taken away: the next ones start from zero. */
+export const drainMetrics = (): Record<string, Counters> => {
+  const drained = Object.fromEntries(totals);
+  totals.clear();
+  return drained;
+};
 
 /** One EMF line for one invocation's counters, to write to stdout. */
 export const embeddedMetricLine = (

@@ -14,11 +14,16 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
+  /**
+   * Writes a line another logger already formatted (a sandbox's) to this logger's destination, if
+   * its level passes this logger's threshold.
+   */
+  write(line: string, level: Exclude<LogLevelName, "silent">): void;
 }
 
 export interface LoggerOptions {
   level?: LogLevelName;
-  /** Where lines go; defaults to stderr so stdout stays free for program output. */
+  /** Where lines go; defaults to {@link setDefaultLogDestination}'s, stderr unless changed. */
   write?: (line: string) => void;
   fields?: LogFields;
 }
@@ -27,15 +32,38 @@ export interface LoggerOptions {
 export const parseLogLevel = (raw: string | undefined): LogLevelName =>
   raw !== undefined && raw in LogLevel ? (raw as LogLevelName) : "info";
 
+type LogDestination = (line: string, level: Exclude<LogLevelName, "silent">) => void;
+
+/** Stderr, so stdout stays free for program output. */
+const toStderr: LogDestination = (line) => process.stderr.write(`${line}\n`);
+
+/**
+ * The default destination lives on `globalThis` under a registered symbol, so that every copy of
+ * this module in a thread shares it: a bundled function (`npm run build`) carries its own copy.
+ */
+const DESTINATION = Symbol.for("sensor-windows.log-destination");
+const slots = globalThis as { [DESTINATION]?: LogDestination };
+
+/**
+ * Where loggers created without `write` send their lines, from now on (loggers already created
+ * follow). A harness sandbox sends them to the harness, which writes them where its own lines go.
+ */
+export const setDefaultLogDestination = (destination: LogDestination): void => {
+  slots[DESTINATION] = destination;
+};
+
 /** Creates a JSON-lines logger. Errors in fields are expanded to name, message and cause. */
 export const createLogger = (options: LoggerOptions = {}): Logger => {
   const threshold = LogLevel[options.level ?? parseLogLevel(process.env.LOG_LEVEL)];
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const custom = options.write;
+  const write: LogDestination = custom
+    ? (line) => custom(line)
+    : (line, level) => (slots[DESTINATION] ?? toStderr)(line, level);
   const base = options.fields ?? {};
   const emit = (level: Exclude<LogLevelName, "silent">, message: string, fields?: LogFields) => {
     if (LogLevel[level] < threshold) return;
     const line = { time: new Date().toISOString(), level, message, ...base, ...fields };
-    write(JSON.stringify(line, replaceErrors));
+    write(JSON.stringify(line, replaceErrors), level);
   };
   return {
     debug: (m, f) => emit("debug", m, f),
@@ -43,6 +71,9 @@ export const createLogger = (options: LoggerOptions = {}): Logger => {
     warn: (m, f) => emit("warn", m, f),
     error: (m, f) => emit("error", m, f),
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+    write: (line, level) => {
+      if (LogLevel[level] >= threshold) write(line, level);
+    },
   };
 };
 

@@ -8,6 +8,7 @@ import {
 import type { WindowRules } from "../../core/window-engine.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { sharedInstance } from "../../lib/shared-instance.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import {
@@ -30,22 +31,29 @@ export const temperatureRules = (config: AggregateConfig): TemperatureRules => (
   aggregation: temperatureAggregation,
 });
 
-// One in-memory store per table name and process, so that functions the harness runs side by side
-// (aggregate-temperatures and sweep-idle-windows) share state as they would through DynamoDB.
-const memoryStores = new Map<
-  string,
-  MemoryWindowStateStore<TemperatureState, WindowOutputs<TemperatureState>>
->();
+/**
+ * The in-memory store the configuration describes. `stateStoreFor` builds one per table name and
+ * process; in the harness it lives in the main thread, where every sandbox (aggregate-temperatures
+ * and sweep-idle-windows side by side) reaches it, so they share state as they would through
+ * DynamoDB.
+ */
+export const createMemoryStore = (
+  _config: AggregateConfig,
+): MemoryWindowStateStore<TemperatureState, WindowOutputs<TemperatureState>> =>
+  new MemoryWindowStateStore();
 
 /** The configured state store. The DynamoDB client is built here, once per cold start. */
 export const stateStoreFor = (config: AggregateConfig): WindowStateStore<TemperatureState> => {
   if (config.stateStore === StateStoreKind.memory) {
-    let store = memoryStores.get(config.stateTable);
-    if (store === undefined) {
-      store = new MemoryWindowStateStore();
-      memoryStores.set(config.stateTable, store);
-    }
-    return store;
+    return sharedInstance<WindowStateStore<TemperatureState>>(
+      {
+        key: `memory-window-state:${config.stateTable}`,
+        module: import.meta.url,
+        export: "createMemoryStore",
+        args: [config],
+      },
+      () => createMemoryStore(config),
+    );
   }
   return new DynamoWindowStateStore({
     client: new DynamoDBClient(

@@ -11,4 +11,8 @@ export const trigger = resolveTrigger("aggregate-temperatures", {
   startingPosition: "TRIM_HORIZON",
   eventFlavour: "msk",
   timeoutSeconds: 60,
+  // The template deploys it; the harness holds each sandbox of the function to it (its heap
+  // limit) and reports it as `context.memoryLimitInMB`.
+  // https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+  memorySizeMb: 1024,
 });

@@ -1,7 +1,7 @@
 /**
  * How `sweep-idle-windows` runs, declared once: in AWS an EventBridge schedule and the function's
  * settings (the deployment template reads this), locally the harness invokes it on the same
- * period.
+ * period, in a sandbox held to the same timeout and memory.
  */
 export const sweepSchedule = {
   /** Seconds between sweeps. One minute is EventBridge's finest rate. */

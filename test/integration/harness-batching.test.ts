@@ -133,6 +133,68 @@ describe("the harness batches as Lambda's Kafka trigger does", () => {
   });
 });
 
+/** Ten readings-like messages on each of `partitions`, pinned; `i` runs on across partitions. */
+const tenOnEach = (partitions: number) =>
+  Array.from({ length: partitions }, (_, p) => messages(10, { partition: p, from: p * 10 })).flat();
+
+describe("events mix the partitions a poller holds, as Lambda's do", () => {
+  it("builds one event from the records of several partitions, each in offset order, and commits every partition in it", async () => {
+    const topic = await createTopic(admin, 3);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, tenOnEach(3));
+    const { handler, recorded } = recordingHandler();
+    track(await harnessFor(kafka, handler, { topic, consumerGroupId: groupId, batchSize: 100 }));
+    await eventually("every partition committed", async () =>
+      [...(await committedOffsets(admin, groupId, topic)).values()].every((o) => o === 10),
+    );
+    expect(recorded.keys().some((keys) => keys.length > 1)).toBe(true);
+    for (const event of recorded.events) {
+      for (const [key, records] of Object.entries(event.records)) {
+        expect(records.every((r) => `${r.topic}-${r.partition}` === key)).toBe(true);
+        const offsets = records.map((r) => r.offset);
+        expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+      }
+    }
+    for (const p of [0, 1, 2])
+      expect(recorded.byPartition.get(p)).toEqual(Array.from({ length: 10 }, (_, i) => p * 10 + i));
+  });
+
+  it("keeps BatchSize across partitions: a full event takes what it can, the rest follows in order", async () => {
+    const topic = await createTopic(admin, 3);
+    await produce(kafka, topic, tenOnEach(3));
+    const { handler, recorded } = recordingHandler();
+    track(await harnessFor(kafka, handler, { topic, batchSize: 15 }));
+    await eventually("30 records delivered", () => recorded.delivered() === 30);
+    const sizes = recorded.events.map((e) => Object.values(e.records).flat().length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(15);
+    expect(recorded.keys().some((keys) => keys.length > 1)).toBe(true);
+    for (const p of [0, 1, 2])
+      expect(recorded.byPartition.get(p)).toEqual(Array.from({ length: 10 }, (_, i) => p * 10 + i));
+  });
+
+  it("with onePartitionPerEvent, cuts every event from a single partition", async () => {
+    const topic = await createTopic(admin, 3);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, tenOnEach(3));
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(
+        kafka,
+        handler,
+        { topic, consumerGroupId: groupId, batchSize: 100 },
+        { onePartitionPerEvent: true },
+      ),
+    );
+    await eventually("every partition committed", async () =>
+      [...(await committedOffsets(admin, groupId, topic)).values()].every((o) => o === 10),
+    );
+    expect(recorded.keys().every((keys) => keys.length === 1)).toBe(true);
+    expect(new Set(recorded.keys().flat())).toEqual(
+      new Set([`${topic}-0`, `${topic}-1`, `${topic}-2`]),
+    );
+  });
+});
+
 describe("the event the handler receives", () => {
   it.each([
     ["msk", "aws:kafka", true],
@@ -231,6 +293,24 @@ describe("starting position applies only to a group without commits", () => {
     track(await harnessFor(kafka, second.handler, { topic, consumerGroupId: groupId }));
     await eventually("3 new records", () => second.recorded.delivered() === 3);
     expect(second.recorded.byPartition.get(0)).toEqual([10, 11, 12]);
+  });
+});
+
+describe("stopping", () => {
+  it("lets the batch in flight finish and commits it before leaving the group", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(5));
+    let started = false;
+    const { handler, recorded } = recordingHandler(async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 1_000));
+    });
+    const harness = await harnessFor(kafka, handler, { topic, consumerGroupId: groupId });
+    await eventually("the batch in flight", () => started);
+    await harness.stop();
+    expect(recorded.delivered()).toBe(5);
+    expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(5);
   });
 });
 

@@ -26,7 +26,7 @@ const partitionsOf = (event: KafkaTriggerEvent) =>
     .map((r) => r.partition);
 
 describe("failures, on-demand mode (no error controls)", () => {
-  it("commits only after success, retries the failing batch, and holds only its partition", async () => {
+  it("with one partition per event: commits only after success, retries the failing batch, and holds only its partition", async () => {
     const topic = await createTopic(admin, 2);
     const groupId = uniqueName("group");
     await produce(kafka, topic, [
@@ -41,7 +41,14 @@ describe("failures, on-demand mode (no error controls)", () => {
         if (failing) throw new Error("partition 0 is down (injected)");
       }
     });
-    track(await harnessFor(kafka, handler, { topic, consumerGroupId: groupId }));
+    track(
+      await harnessFor(
+        kafka,
+        handler,
+        { topic, consumerGroupId: groupId },
+        { onePartitionPerEvent: true },
+      ),
+    );
     await eventually(
       "partition 1 delivered and committed",
       async () => (await committedOffsets(admin, groupId, topic)).get(1) === 10,
@@ -55,6 +62,50 @@ describe("failures, on-demand mode (no error controls)", () => {
       async () => (await committedOffsets(admin, groupId, topic)).get(0) === 10,
     );
     expect(recorded.byPartition.get(0)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+  });
+
+  it("holds every partition of a failing mixed batch until it succeeds, while the partitions outside it keep going", async () => {
+    const topic = await createTopic(admin, 3);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, [
+      ...messages(5, { partition: 0 }),
+      ...messages(5, { partition: 1, from: 100 }),
+    ]);
+    let failing = true;
+    const failedKeys: string[][] = [];
+    const { handler, recorded } = recordingHandler(async (event) => {
+      if (failing && partitionsOf(event).includes(0)) {
+        failedKeys.push(Object.keys(event.records));
+        throw new Error("the batch of partitions 0 and 1 fails (injected)");
+      }
+    });
+    track(await harnessFor(kafka, handler, { topic, consumerGroupId: groupId, batchSize: 100 }));
+    await eventually("the mixed batch retried", () => failedKeys.length >= 3);
+    expect(failedKeys[0]).toEqual([`${topic}-0`, `${topic}-1`]);
+
+    // Partition 2 is not in the failing batch: its records are fetched and delivered meanwhile.
+    // Partition 1 is: its new records wait behind the failing batch.
+    await produce(kafka, topic, [
+      ...messages(3, { partition: 2, from: 200 }),
+      ...messages(3, { partition: 1, from: 105 }),
+    ]);
+    await eventually(
+      "partition 2 committed while the batch fails",
+      async () => (await committedOffsets(admin, groupId, topic)).get(2) === 3,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const offsets = await committedOffsets(admin, groupId, topic);
+    expect([offsets.get(0), offsets.get(1)]).toEqual([-1, -1]);
+    expect(recorded.byPartition.get(1)).toBeUndefined();
+    expect(recorded.byPartition.get(2)).toEqual([200, 201, 202]);
+
+    failing = false;
+    await eventually("partitions 0 and 1 committed after success", async () => {
+      const o = await committedOffsets(admin, groupId, topic);
+      return o.get(0) === 5 && o.get(1) === 8;
+    });
+    expect(recorded.byPartition.get(0)).toEqual([0, 1, 2, 3, 4]);
+    expect(recorded.byPartition.get(1)).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
   });
 
   it("treats a handler that outlives the function timeout as failed, and retries", async () => {
@@ -203,6 +254,79 @@ describe("failures, provisioned-mode error controls", () => {
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       [4, 5, 6, 7, 8, 9],
     ]);
+  });
+
+  it("applies a partial batch response per partition: each failed one resumes from its lowest failed offset, the others are committed", async () => {
+    const topic = await createTopic(admin, 3);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, [
+      ...messages(5, { partition: 0 }),
+      ...messages(5, { partition: 1, from: 10 }),
+      ...messages(5, { partition: 2, from: 20 }),
+    ]);
+    let failing = true;
+    const { handler, recorded } = recordingHandler(async (event) =>
+      failing && partitionsOf(event).includes(0)
+        ? {
+            batchItemFailures: [
+              { itemIdentifier: { partition: `${topic}-0`, offset: 3 } },
+              { itemIdentifier: { partition: `${topic}-0`, offset: 2 } },
+              { itemIdentifier: { partition: `${topic}-2`, offset: 0 } },
+            ].filter((f) => Object.keys(event.records).includes(f.itemIdentifier.partition)),
+          }
+        : null,
+    );
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
+      }),
+    );
+    await eventually("the first batch and a retry", () => recorded.events.length >= 2);
+    expect(recorded.keys()[0]).toEqual([`${topic}-0`, `${topic}-1`, `${topic}-2`]);
+    expect(iOf(recorded.events[1] as KafkaTriggerEvent)).toEqual([2, 3, 4, 20, 21, 22, 23, 24]);
+    await eventually("what succeeded is committed while the rest is retried", async () => {
+      const o = await committedOffsets(admin, groupId, topic);
+      return o.get(0) === 2 && o.get(1) === 5 && o.get(2) === -1;
+    });
+    failing = false;
+    await eventually("all committed", async () =>
+      [...(await committedOffsets(admin, groupId, topic)).values()].every((o) => o === 5),
+    );
+  });
+
+  it("bisects a failing mixed batch, isolating the poison record of one partition", async () => {
+    const topic = await createTopic(admin, 2);
+    const failures = await createTopic(admin, 1, "on-failure");
+    await produce(kafka, topic, [
+      ...messages(4, { partition: 0 }),
+      ...messages(4, { partition: 1, from: 4 }),
+    ]);
+    const { handler, recorded } = recordingHandler(async (event) => {
+      if (iOf(event).includes(5)) throw new Error("record 5 is poison (injected)");
+    });
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        batchSize: 8,
+        errorControls: {
+          maximumRetryAttempts: 3,
+          bisectBatchOnFunctionError: true,
+          onFailureTopic: failures,
+        },
+      }),
+    );
+    const sent = await readTopic(kafka, failures, 1);
+    const failure = JSON.parse(sent[0]?.message.value?.toString() ?? "{}");
+    expect(failure.KafkaBatchInfo.recordInfo.offset).toBe("1");
+    expect(Object.keys(failure.payload.records)).toEqual([`${topic}-1`]);
+    expect(failure.payload.records[`${topic}-1`]).toEqual([
+      expect.objectContaining({ partition: 1, offset: 1 }),
+    ]);
+    await eventually("the 7 good records delivered", () => recorded.delivered() === 7);
+    expect(recorded.byPartition.get(0)).toEqual([0, 1, 2, 3]);
+    expect(recorded.byPartition.get(1)).toEqual([4, 6, 7]);
   });
 
   it("fails the whole batch when a reported failure is not in the batch", async () => {

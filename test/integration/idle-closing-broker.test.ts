@@ -1,11 +1,15 @@
+import type { Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import type { WindowStateStore } from "../../functions/partition-step.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
+import { kafkaTriggeredFunctions, scheduledFunctions } from "../../functions/registry.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
-import { startHarness } from "../../harness/harness.ts";
+import { type Harness, startHarness } from "../../harness/harness.ts";
+import { prepareStateStore, useLocalAwsDefaults } from "../../harness/prepare-state-store.ts";
 import { silentLogger } from "../../lib/logger.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
 import { dynamoStoreFor } from "../support/dynamodb-state.ts";
@@ -19,25 +23,113 @@ import {
 import { bruteForceWindows, type SeedReading } from "../support/window-fixtures.ts";
 
 const { kafka, admin } = useBroker();
+/** Twenty sensors on three partitions: batches of every partition race the sweep. */
+const SENSORS = Array.from({ length: 20 }, (_, n) => `Sensor${n + 1}`);
 
-const stores: [string, () => Promise<WindowStateStore<TemperatureState>>][] = [
-  ["in-memory", async () => new MemoryWindowStateStore()],
-  ["DynamoDB Local", () => dynamoStoreFor()],
-];
+const freshTopics = async () => ({
+  raw: await createTopic(admin, 3, "raw"),
+  windows: await createTopic(admin, 1, "agg"),
+  late: await createTopic(admin, 1, "late"),
+  deadLetters: await createTopic(admin, 1, "dlq"),
+});
 
-describe.each(stores)(
-  "idle closing end to end, on the real broker, %s store",
-  (_name, newStore) => {
-    it("a producer that stops, 20 sensors on 3 partitions, a 1 s sweep racing the batches: every window once, the last ones idle", {
+/** Live readings for a few seconds, event time = now, as the seed producer sends them; then stop. */
+const produceLiveReadings = async (producer: Producer, topic: string, forMs: number) => {
+  const readings: SeedReading[] = [];
+  const until = Date.now() + forMs;
+  for (let i = 0; Date.now() < until; i++) {
+    const r = {
+      sensor: SENSORS[i % SENSORS.length] as string,
+      ts: Date.now(),
+      value: i % 101,
+      partition: 0,
+      offset: i,
+    };
+    readings.push(r);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key: r.sensor, value: JSON.stringify({ ts: r.ts, value: r.value }) }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { readings, until };
+};
+
+interface WindowOut {
+  sensor: string;
+  start: number;
+  end: number;
+  closedBy: string;
+  temperature: Record<string, number>;
+}
+
+/**
+ * Reads the windows topic until every window of `readings` arrived, including each sensor's last
+ * (which no later reading will ever close), and checks nothing more comes. Stops the harness.
+ */
+const expectEveryWindowOnce = async (
+  harness: Harness,
+  windows: string,
+  readings: SeedReading[],
+  until: number,
+) => {
+  const everyWindow = bruteForceWindows([
+    ...readings,
+    ...SENSORS.map((sensor) => ({
+      sensor,
+      ts: Number.MAX_SAFE_INTEGER / 2,
+      value: 0,
+      partition: 0,
+      offset: 0,
+    })),
+  ]).filter((w) => w.start < until);
+  const received: WindowOut[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName("reader") });
+  await consumer.connect();
+  await consumer.subscribe({ topic: windows, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) =>
+      void received.push(JSON.parse(message.value?.toString() ?? "{}")),
+  });
+  await eventually(
+    "every sensor's last window",
+    () => received.length >= everyWindow.length,
+    30_000,
+  );
+  await new Promise((r) => setTimeout(r, 1_000)); // nothing more may come
+  await consumer.disconnect();
+  await harness.stop();
+
+  const got = received
+    .map((w) => ({ sensor: w.sensor, start: w.start, end: w.end, ...w.temperature }))
+    .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
+  expect(got).toEqual(everyWindow);
+  const lastOfEach = new Map(received.map((w) => [w.sensor, w]));
+  expect([...lastOfEach.values()].every((w) => w.closedBy === "idle")).toBe(true);
+};
+
+/**
+ * Puts the environment back as it was. Assigning `process.env` would not: the real environment,
+ * which new worker threads copy, keeps the values set through it.
+ */
+const restoreEnv = (saved: NodeJS.ProcessEnv) => {
+  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+  Object.assign(process.env, saved);
+};
+
+describe("idle closing end to end, on the real broker", () => {
+  const stores: [string, () => Promise<WindowStateStore<TemperatureState>>][] = [
+    ["in-memory", async () => new MemoryWindowStateStore()],
+    ["DynamoDB Local", () => dynamoStoreFor()],
+  ];
+  it.each(stores)(
+    "a producer that stops, a 1 s sweep racing the batches, %s store: every window once, the last ones idle",
+    {
       timeout: 60_000,
-    }, async () => {
-      const raw = await createTopic(admin, 3, "raw");
-      const windows = await createTopic(admin, 1, "agg");
-      const topics = {
-        windows,
-        late: await createTopic(admin, 1, "late"),
-        deadLetters: await createTopic(admin, 1, "dlq"),
-      };
+    },
+    async (_name, newStore) => {
+      const { raw, ...topics } = await freshTopics();
       const rules = rulesWith();
       const idleTimeoutMs = 2_000;
       const store = await newStore();
@@ -71,68 +163,69 @@ describe.each(stores)(
         bootstrapServers: brokers,
         logger: silentLogger,
       });
-
-      // Live readings for a few seconds, event time = now, as the seed producer sends them; then stop.
-      const readings: SeedReading[] = [];
-      const until = Date.now() + 4_000;
-      for (let i = 0; Date.now() < until; i++) {
-        const r = {
-          sensor: `Sensor${(i % 20) + 1}`,
-          ts: Date.now(),
-          value: i % 101,
-          partition: 0,
-          offset: i,
-        };
-        readings.push(r);
-        await producer.send({
-          topic: raw,
-          acks: -1,
-          messages: [{ key: r.sensor, value: JSON.stringify({ ts: r.ts, value: r.value }) }],
-        });
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-
-      // Every window, including each sensor's last (which no later reading will ever close).
-      const everyWindow = bruteForceWindows([
-        ...readings,
-        ...Array.from({ length: 20 }, (_, n) => ({
-          sensor: `Sensor${n + 1}`,
-          ts: Number.MAX_SAFE_INTEGER / 2,
-          value: 0,
-          partition: 0,
-          offset: 0,
-        })),
-      ]).filter((w) => w.start < until);
-      const received: {
-        sensor: string;
-        start: number;
-        end: number;
-        closedBy: string;
-        temperature: Record<string, number>;
-      }[] = [];
-      const consumer = kafka.consumer({ groupId: uniqueName("reader") });
-      await consumer.connect();
-      await consumer.subscribe({ topic: windows, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ message }) =>
-          void received.push(JSON.parse(message.value?.toString() ?? "{}")),
-      });
-      await eventually(
-        "every sensor's last window",
-        () => received.length >= everyWindow.length,
-        30_000,
-      );
-      await new Promise((r) => setTimeout(r, 1_000)); // nothing more may come
-      await consumer.disconnect();
-      await harness.stop();
+      const { readings, until } = await produceLiveReadings(producer, raw, 4_000);
+      await expectEveryWindowOnce(harness, topics.windows, readings, until);
       await producer.disconnect();
+    },
+  );
 
-      const got = received
-        .map((w) => ({ sensor: w.sensor, start: w.start, end: w.end, ...w.temperature }))
-        .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.start - b.start);
-      expect(got).toEqual(everyWindow);
-      const lastOfEach = new Map(received.map((w) => [w.sensor, w]));
-      expect([...lastOfEach.values()].every((w) => w.closedBy === "idle")).toBe(true);
-    });
-  },
-);
+  it.each(["memory", "dynamodb"])(
+    "the deployed functions, each in its own sandboxes, share their state through STATE_STORE=%s",
+    { timeout: 60_000 },
+    async (stateStore) => {
+      const topics = await freshTopics();
+      const env = {
+        STATE_STORE: stateStore,
+        STATE_TABLE: uniqueName("state"),
+        DYNAMODB_ENDPOINT: readStackEndpoints().dynamodbEndpoint,
+        KAFKA_BROKERS: brokers.join(","),
+        OUTPUT_TOPIC: topics.windows,
+        LATE_TOPIC: topics.late,
+        DEAD_LETTER_TOPIC: topics.deadLetters,
+        IDLE_TIMEOUT_MS: "2000",
+      };
+      // Sandboxes read their configuration from the environment they start with, as Lambda's do.
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      useLocalAwsDefaults(process.env);
+      try {
+        await prepareStateStore(process.env, silentLogger);
+        const aggregate = kafkaTriggeredFunctions["aggregate-temperatures"];
+        const sweep = scheduledFunctions["sweep-idle-windows"];
+        const harness = await startHarness({
+          functions: [
+            {
+              name: "aggregate-temperatures",
+              module: aggregate.module,
+              memorySizeMb: (await aggregate.trigger()).memorySizeMb,
+              trigger: resolveTrigger("aggregate-temperatures", {
+                ...(await aggregate.trigger()),
+                topic: topics.raw,
+                consumerGroupId: uniqueName("group"),
+                maximumBatchingWindowInSeconds: 0,
+              }),
+            },
+          ],
+          scheduled: [
+            {
+              name: "sweep-idle-windows",
+              module: sweep.module,
+              memorySizeMb: (await sweep.schedule()).memorySizeMb,
+              periodMs: 1_000,
+            },
+          ],
+          kafka,
+          bootstrapServers: brokers,
+          logger: silentLogger,
+        });
+        const producer = kafka.producer({ allowAutoTopicCreation: false });
+        await producer.connect();
+        const { readings, until } = await produceLiveReadings(producer, topics.raw, 3_000);
+        await expectEveryWindowOnce(harness, topics.windows, readings, until);
+        await producer.disconnect();
+      } finally {
+        restoreEnv(saved);
+      }
+    },
+  );
+});

@@ -11,8 +11,13 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import type { KafkaHandler } from "../../harness/event-source-mapping.ts";
-import { type Harness, startHarness } from "../../harness/harness.ts";
-import { silentLogger } from "../../lib/logger.ts";
+import {
+  type FunctionCode,
+  type Harness,
+  type HarnessOptions,
+  startHarness,
+} from "../../harness/harness.ts";
+import { createLogger, silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 
 export const brokers = readStackEndpoints().kafkaBrokers;
@@ -59,6 +64,8 @@ export const messages = (
 /** What a recording handler saw. */
 export interface Recorded {
   events: KafkaTriggerEvent[];
+  /** The `"<topic>-<partition>"` keys of each event, in delivery order. */
+  keys: () => string[][];
   /** `i` of each delivered record, per partition, in delivery order. */
   byPartition: Map<number, number[]>;
   delivered: () => number;
@@ -70,6 +77,7 @@ export const recordingHandler = (
 ) => {
   const recorded: Recorded = {
     events: [],
+    keys: () => recorded.events.map((e) => Object.keys(e.records)),
     byPartition: new Map(),
     delivered: () => [...recorded.byPartition.values()].reduce((n, list) => n + list.length, 0),
   };
@@ -95,12 +103,27 @@ export const harnessFor = async (
   kafka: Kafka,
   handler: KafkaHandler,
   trigger: Omit<TriggerInput, "topic"> & { topic: string },
-): Promise<Harness> =>
-  startHarness({
+  options: Pick<HarnessOptions, "onePartitionPerEvent" | "maxConcurrency"> = {},
+): Promise<Harness> => harnessWith(kafka, { handler }, trigger, options);
+
+/** The URL of a handler module in `test/fixtures/handlers/`, for sandboxes to import. */
+export const fixtureHandler = (name: string) =>
+  new URL(`../fixtures/handlers/${name}.ts`, import.meta.url).href;
+
+/** Like `harnessFor`, with any function code (a module runs in sandboxes) and harness options. */
+export const harnessWith = async (
+  kafka: Kafka,
+  code: FunctionCode,
+  trigger: Omit<TriggerInput, "topic"> & { topic: string },
+  options: Partial<Omit<HarnessOptions, "functions">> & { memorySizeMb?: number } = {},
+): Promise<Harness> => {
+  const { memorySizeMb, ...harnessOptions } = options;
+  return startHarness({
     functions: [
       {
+        ...code,
         name: "test-function",
-        handler,
+        ...(memorySizeMb === undefined ? {} : { memorySizeMb }),
         trigger: resolveTrigger("test-function", {
           consumerGroupId: uniqueName("group"),
           maximumBatchingWindowInSeconds: 0,
@@ -112,7 +135,16 @@ export const harnessFor = async (
     bootstrapServers: brokers,
     logger: silentLogger,
     retryBackoff: { initialMs: 50, maxMs: 200 },
+    ...harnessOptions,
   });
+};
+
+/** A logger keeping every line it is given, parsed: to see what sandboxes log. */
+export const capturingLogger = () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: "info", write: (line) => lines.push(JSON.parse(line)) });
+  return { logger, lines };
+};
 
 /** Polls until `predicate` holds, or fails after `timeoutMs` with `what`. */
 export const eventually = async (

@@ -1,0 +1,183 @@
+import type { KafkaMessage } from "kafkajs";
+import type { KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+import {
+  EVENT_ENVELOPE_BYTES,
+  MAX_EVENT_BYTES,
+  partitionKeyJsonBytes,
+  recordJsonBytes,
+} from "./trigger-event-builder.ts";
+
+/** A batch cut from the fetched records of one or more partitions. */
+export interface PolledBatch {
+  /** What the event carries: each partition's records in offset order, one partition after the other. */
+  records: KafkaTriggerRecord[];
+  /**
+   * Per partition in the batch, the offset to commit once the batch is done: the one after its last
+   * record, filtered-out records included (they ride along and are committed with the batch).
+   */
+  commitOffsets: Map<number, number>;
+}
+
+export interface CutRules {
+  batchSize: number;
+  /** One partition per event (the harness's old behaviour), instead of a poller's mix. */
+  onePartitionPerEvent: boolean;
+  /** The record as delivered, or undefined when the filters drop it. */
+  toRecord: (partition: number, message: KafkaMessage) => KafkaTriggerRecord | undefined;
+}
+
+interface Partition {
+  /** Fetched, not yet in a batch, in offset order. */
+  fetched: KafkaMessage[];
+  fetchedBytes: number;
+  /** Fetched records below this offset are already buffered or in flight: a rebalance fetches them again. */
+  acceptFrom: number;
+  /** A batch holding this partition is in flight (at most one per partition, to keep its order). */
+  inFlight: boolean;
+  /** The offset after the in-flight batch's last record of this partition. */
+  inFlightUntil: number;
+}
+
+/**
+ * The records a poller holds: fetched from each partition assigned to it and not yet in flight.
+ * A batch is cut from every free partition that has records, as a Lambda poller does ("a single
+ * Lambda payload can contain messages from multiple partitions",
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html), within BatchSize and the
+ * 6 MB event. A partition in flight gives nothing until its batch is done, so each partition's
+ * records reach the function in offset order, one batch at a time.
+ */
+export class FetchedRecords {
+  readonly #topic: string;
+  readonly #partitions = new Map<number, Partition>();
+  /** Where the next cut starts, so that no partition waits behind the others for long. */
+  #cursor = -1;
+
+  constructor(topic: string) {
+    this.#topic = topic;
+  }
+
+  /** Adds a fetch's messages of one partition, skipping those already held. Returns how many it kept. */
+  add(partition: number, messages: readonly KafkaMessage[]): number {
+    const p = this.#partition(partition);
+    let kept = 0;
+    for (const message of messages) {
+      const offset = Number(message.offset);
+      if (offset < p.acceptFrom) continue;
+      p.fetched.push(message);
+      p.fetchedBytes += messageBytes(message);
+      p.acceptFrom = offset + 1;
+      kept++;
+    }
+    return kept;
+  }
+
+  /** True when a partition holds a full batch's worth (or 6 MB): fetching it more only costs memory. */
+  isFull(partition: number, batchSize: number): boolean {
+    const p = this.#partitions.get(partition);
+    return p !== undefined && (p.fetched.length >= batchSize || p.fetchedBytes >= MAX_EVENT_BYTES);
+  }
+
+  /** The next batch from the free partitions, which it marks in flight; undefined when none has records. */
+  cut(rules: CutRules): PolledBatch | undefined {
+    const batch: PolledBatch = { records: [], commitOffsets: new Map() };
+    const size = { bytes: EVENT_ENVELOPE_BYTES, full: false };
+    for (const partition of this.#freePartitionsFromCursor()) {
+      const taken = this.#take(partition, rules, batch, size);
+      if (taken > 0 && batch.commitOffsets.size === 1) this.#cursor = partition;
+      if (size.full || (rules.onePartitionPerEvent && taken > 0)) break;
+    }
+    return batch.commitOffsets.size === 0 ? undefined : batch;
+  }
+
+  /** The batch holding these partitions is done (or abandoned): they may give records again. */
+  release(partitions: Iterable<number>): void {
+    for (const partition of partitions) {
+      const p = this.#partitions.get(partition);
+      if (p !== undefined) p.inFlight = false;
+    }
+  }
+
+  /**
+   * After a rebalance the consumer fetches again from each partition's last commit: drop what was
+   * fetched and not in flight (it comes again), keep in-flight batches (their records are not
+   * taken twice), and forget the partitions no longer assigned. Returns those lost partitions.
+   */
+  reassigned(assigned: ReadonlySet<number>): number[] {
+    const lost: number[] = [];
+    for (const [partition, p] of this.#partitions) {
+      if (!assigned.has(partition)) {
+        this.#partitions.delete(partition);
+        lost.push(partition);
+        continue;
+      }
+      p.fetched = [];
+      p.fetchedBytes = 0;
+      p.acceptFrom = p.inFlight ? p.inFlightUntil : 0;
+    }
+    return lost;
+  }
+
+  /**
+   * Takes one partition's records into `batch` until it is full; filtered-out records ride along.
+   * Returns how many fetched messages it took.
+   */
+  #take(
+    partition: number,
+    rules: CutRules,
+    batch: PolledBatch,
+    size: { bytes: number; full: boolean },
+  ): number {
+    const p = this.#partition(partition);
+    let taken = 0;
+    let keyBytes = partitionKeyJsonBytes(this.#topic, partition);
+    while (taken < p.fetched.length) {
+      if (batch.records.length >= rules.batchSize) {
+        size.full = true;
+        break;
+      }
+      const message = p.fetched[taken] as KafkaMessage;
+      const record = rules.toRecord(partition, message);
+      if (record !== undefined) {
+        const bytes = recordJsonBytes(record) + keyBytes;
+        if (batch.records.length > 0 && size.bytes + bytes > MAX_EVENT_BYTES) {
+          size.full = true;
+          break;
+        }
+        batch.records.push(record);
+        size.bytes += bytes;
+        keyBytes = 0;
+      }
+      taken++;
+    }
+    if (taken === 0) return 0;
+    const until = Number((p.fetched[taken - 1] as KafkaMessage).offset) + 1;
+    for (const message of p.fetched.splice(0, taken)) p.fetchedBytes -= messageBytes(message);
+    batch.commitOffsets.set(partition, until);
+    p.inFlight = true;
+    p.inFlightUntil = until;
+    return taken;
+  }
+
+  /** Free partitions with records, in partition order, starting after the last cut's first one. */
+  #freePartitionsFromCursor(): number[] {
+    const free = [...this.#partitions]
+      .filter(([, p]) => !p.inFlight && p.fetched.length > 0)
+      .map(([partition]) => partition)
+      .sort((a, b) => a - b);
+    const start = free.findIndex((partition) => partition > this.#cursor);
+    return start <= 0 ? free : [...free.slice(start), ...free.slice(0, start)];
+  }
+
+  #partition(partition: number): Partition {
+    let p = this.#partitions.get(partition);
+    if (p === undefined) {
+      p = { fetched: [], fetchedBytes: 0, acceptFrom: 0, inFlight: false, inFlightUntil: 0 };
+      this.#partitions.set(partition, p);
+    }
+    return p;
+  }
+}
+
+/** A message's bytes on the wire, roughly: what a held fetch costs in memory. */
+const messageBytes = (message: KafkaMessage): number =>
+  (message.value?.length ?? 0) + (message.key?.length ?? 0);

@@ -1,0 +1,59 @@
+import { FunctionTimeoutError } from "./errors.ts";
+import { lambdaContext, newLogStreamName } from "./lambda-context.ts";
+
+/** What a function invocation came to, as the harness sees it. */
+export type InvocationResult =
+  | { ok: true; response: unknown; coldStart: boolean }
+  | { ok: false; error: unknown; coldStart: boolean };
+
+/** Runs a function's invocations: each in a sandbox (`SandboxPool`), or in this process. */
+export interface Invoker {
+  /** One invocation with `event`, ended as failed at the function timeout. */
+  invoke(event: unknown, timeoutSeconds: number): Promise<InvocationResult>;
+  /** Ends every idle sandbox; call once no invocation is in flight. */
+  close(): Promise<void>;
+}
+
+/** Any Lambda-style handler, called in this process. */
+export type InProcessHandler = (
+  event: never,
+  context: ReturnType<typeof lambdaContext>,
+) => Promise<unknown>;
+
+/**
+ * Invocations of a handler function in the harness's own thread: for tests and benchmarks whose
+ * handler is a closure. Nothing is isolated: module state is shared by all invocations, and a
+ * timed-out invocation is reported failed but keeps running (a sandbox would end it).
+ */
+export const inProcessInvoker = (
+  functionName: string,
+  handler: InProcessHandler,
+  memorySizeMb: number,
+): Invoker => {
+  const logStreamName = newLogStreamName();
+  let coldStart = true;
+  return {
+    async invoke(event, timeoutSeconds) {
+      const wasCold = coldStart;
+      coldStart = false;
+      const deadline = Date.now() + timeoutSeconds * 1000;
+      const context = lambdaContext({ functionName, memorySizeMb, deadline, logStreamName });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new FunctionTimeoutError(functionName, timeoutSeconds)),
+          timeoutSeconds * 1000,
+        );
+      });
+      try {
+        const response = await Promise.race([handler(event as never, context), timeout]);
+        return { ok: true, response, coldStart: wasCold };
+      } catch (error) {
+        return { ok: false, error, coldStart: wasCold };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    close: async () => {},
+  };
+};

@@ -1,0 +1,129 @@
+import type { KafkaMessage } from "kafkajs";
+import { describe, expect, it } from "vitest";
+import { type CutRules, FetchedRecords } from "../../harness/fetched-records.ts";
+import { MAX_EVENT_BYTES, toTriggerRecord } from "../../harness/trigger-event-builder.ts";
+
+const TOPIC = "readings";
+
+const fetched = (from: number, count: number, valueBytes = 10): KafkaMessage[] =>
+  Array.from({ length: count }, (_, i) => ({
+    key: null,
+    value: Buffer.alloc(valueBytes, "x"),
+    offset: String(from + i),
+    timestamp: "1714564800000",
+    attributes: 0,
+    headers: {},
+  }));
+
+const rules = (overrides: Partial<CutRules> = {}): CutRules => ({
+  batchSize: 100,
+  onePartitionPerEvent: false,
+  toRecord: (partition, message) => toTriggerRecord(TOPIC, partition, message),
+  ...overrides,
+});
+
+const offsetsByPartition = (records: { partition: number; offset: number }[]) => {
+  const out: Record<number, number[]> = {};
+  for (const r of records) {
+    const list = out[r.partition] ?? [];
+    list.push(r.offset);
+    out[r.partition] = list;
+  }
+  return out;
+};
+
+describe("a poller's fetched records", () => {
+  it("cut into one batch from every partition that has records, each in offset order", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 3));
+    held.add(1, fetched(7, 2));
+    const batch = held.cut(rules());
+    expect(offsetsByPartition(batch?.records ?? [])).toEqual({ 0: [0, 1, 2], 1: [7, 8] });
+    expect(batch?.commitOffsets).toEqual(
+      new Map([
+        [0, 3],
+        [1, 9],
+      ]),
+    );
+  });
+
+  it("give nothing from a partition in flight until its batch is released", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 2));
+    held.cut(rules());
+    held.add(0, fetched(2, 2));
+    held.add(1, fetched(0, 1));
+    expect(offsetsByPartition(held.cut(rules())?.records ?? [])).toEqual({ 1: [0] });
+    expect(held.cut(rules())).toBeUndefined();
+    held.release([0]);
+    expect(offsetsByPartition(held.cut(rules())?.records ?? [])).toEqual({ 0: [2, 3] });
+  });
+
+  it("stop at BatchSize, and start the next batch after the previous one's first partition", () => {
+    const held = new FetchedRecords(TOPIC);
+    for (const p of [0, 1, 2]) held.add(p, fetched(0, 4));
+    const first = held.cut(rules({ batchSize: 6 }));
+    expect(offsetsByPartition(first?.records ?? [])).toEqual({ 0: [0, 1, 2, 3], 1: [0, 1] });
+    held.release([0, 1]);
+    const second = held.cut(rules({ batchSize: 6 }));
+    expect(offsetsByPartition(second?.records ?? [])).toEqual({ 1: [2, 3], 2: [0, 1, 2, 3] });
+  });
+
+  it("with one partition per event, cut each batch from a single partition", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 2));
+    held.add(1, fetched(0, 2));
+    expect(
+      Object.keys(
+        offsetsByPartition(held.cut(rules({ onePartitionPerEvent: true }))?.records ?? []),
+      ),
+    ).toEqual(["0"]);
+    expect(
+      Object.keys(
+        offsetsByPartition(held.cut(rules({ onePartitionPerEvent: true }))?.records ?? []),
+      ),
+    ).toEqual(["1"]);
+  });
+
+  it("let filtered-out records ride along: not delivered, but committed with the batch", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 4));
+    held.add(1, fetched(0, 2));
+    const batch = held.cut(
+      rules({
+        toRecord: (p, m) =>
+          p === 1 || m.offset === "3" ? undefined : toTriggerRecord(TOPIC, p, m),
+      }),
+    );
+    expect(offsetsByPartition(batch?.records ?? [])).toEqual({ 0: [0, 1, 2] });
+    expect(batch?.commitOffsets).toEqual(
+      new Map([
+        [0, 4],
+        [1, 2],
+      ]),
+    );
+  });
+
+  it("close a batch before its event would pass 6 MB, counting every partition's records", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 2, 1_500_000));
+    held.add(1, fetched(0, 2, 1_500_000));
+    const batch = held.cut(rules());
+    // 4 values of 2 MB once in base64: three fit in 6 MB, the fourth waits.
+    expect(batch?.records).toHaveLength(2 + 1);
+    const json = JSON.stringify({ records: batch?.records });
+    expect(Buffer.byteLength(json)).toBeLessThan(MAX_EVENT_BYTES);
+  });
+
+  it("after a rebalance, drop what was fetched but keep in-flight batches from being fetched twice", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 3));
+    held.cut(rules({ batchSize: 2 })); // offsets 0, 1 in flight; 2 fetched
+    held.add(1, fetched(0, 2));
+    expect(held.reassigned(new Set([0]))).toEqual([1]);
+    // The consumer fetches partition 0 again from its last commit (nothing committed yet).
+    expect(held.add(0, fetched(0, 4))).toBe(2);
+    held.release([0]);
+    expect(offsetsByPartition(held.cut(rules())?.records ?? [])).toEqual({ 0: [2, 3] });
+  });
+});
