@@ -153,8 +153,9 @@ describe("the harness as processes", () => {
     timeout: 180_000,
   }, async () => {
     const s = await setup(3);
+    // Enough readings that the kill lands mid-run even on an idle machine.
     const readings = seedScenario({
-      count: 20_000,
+      count: 40_000,
       sensors: 6,
       seed: 37,
       start: Date.now() - 20_000_000,

@@ -160,6 +160,18 @@ export const eventually = async (
   }
 };
 
+/** Waits until `groupId` is a stable group with a member: its partitions are assigned. */
+export const groupHasJoined = (admin: Admin, groupId: string, timeoutMs = 30_000) =>
+  eventually(
+    `group ${groupId} joined`,
+    async () => {
+      const { groups } = await admin.describeGroups([groupId]);
+      const group = groups[0];
+      return group?.state === "Stable" && group.members.length > 0;
+    },
+    timeoutMs,
+  );
+
 /** The group's committed offsets (next offset to read) per partition; -1 when none. */
 export const committedOffsets = async (
   admin: Admin,

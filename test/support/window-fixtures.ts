@@ -78,6 +78,11 @@ export interface BruteForceRules {
   graceMs?: number;
   /** `key` (default): each sensor's own stream time; `partition`: its partition's. */
   closing?: "key" | "partition";
+  /**
+   * Idle closing once the stream has stopped: every window still open at the end is closed too
+   * (what the idle sweep does after the timeout, when no reading comes any more).
+   */
+  idleAtEnd?: boolean;
 }
 
 /**
@@ -99,7 +104,7 @@ export const bruteForce = (
   readings: readonly SeedReading[],
   rules: BruteForceRules = {},
 ): { windows: ExpectedWindow[]; late: SeedReading[] } => {
-  const { sizeMs = 10_000, graceMs = 1_000, closing = "key" } = rules;
+  const { sizeMs = 10_000, graceMs = 1_000, closing = "key", idleAtEnd = false } = rules;
   const scopeOf = (r: { sensor: string; partition: number }) =>
     closing === "key" ? r.sensor : `partition ${r.partition}`;
   const late: SeedReading[] = [];
@@ -121,7 +126,8 @@ export const bruteForce = (
   const closed: ExpectedWindow[] = [];
   for (const [id, { reading, values }] of members) {
     const start = Number(id.split("|")[1]);
-    if ((streamTime.get(scopeOf(reading)) ?? 0) < start + sizeMs + graceMs) continue; // still open
+    const open = (streamTime.get(scopeOf(reading)) ?? 0) < start + sizeMs + graceMs;
+    if (open && !idleAtEnd) continue;
     const sum = values.reduce((a, b) => a + b, 0);
     closed.push({
       sensor: reading.sensor,
