@@ -1,4 +1,4 @@
-import type { KafkaHandler } from "../harness/event-source-mapping.ts";
+import type { KafkaHandler } from "./kafka-trigger-event.ts";
 import type { TriggerDeclaration } from "./trigger-declaration.ts";
 
 /**

@@ -1,8 +1,7 @@
-import type { Context } from "aws-lambda";
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type {
   KafkaBatchResponse,
-  KafkaTriggerEvent,
+  KafkaHandler,
   KafkaTriggerRecord,
 } from "../functions/kafka-trigger-event.ts";
 import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
@@ -31,12 +30,7 @@ import {
   toTriggerRecord,
 } from "./trigger-event-builder.ts";
 
-/** Any Lambda-style Kafka handler. */
-export type KafkaHandler = (
-  event: KafkaTriggerEvent,
-  context: Context,
-  // biome-ignore lint/suspicious/noConfusingVoidType: a handler may return nothing, as Lambda's types say
-) => Promise<KafkaBatchResponse | null | undefined | void>;
+export type { KafkaHandler } from "../functions/kafka-trigger-event.ts";
 
 export interface MappingOptions {
   functionName: string;

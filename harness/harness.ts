@@ -1,11 +1,8 @@
 import type { Kafka } from "kafkajs";
+import type { KafkaHandler } from "../functions/kafka-trigger-event.ts";
 import type { TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
-import {
-  EventSourceMapping,
-  type KafkaHandler,
-  type MappingStats,
-} from "./event-source-mapping.ts";
+import { EventSourceMapping, type MappingStats } from "./event-source-mapping.ts";
 
 export interface HarnessFunction {
   name: string;
