@@ -4,6 +4,17 @@ import type {
   KafkaHandler,
   KafkaTriggerRecord,
 } from "../functions/kafka-trigger-event.ts";
+import {
+  buildTriggerEvent,
+  EVENT_ENVELOPE_BYTES,
+  type EventSource,
+  localClusterArn,
+  MAX_EVENT_BYTES,
+  recordJsonBytes,
+  type TimestampType,
+  toTriggerRecord,
+} from "../functions/kafka-trigger-event-builder.ts";
+import { lambdaContext } from "../functions/lambda-context.ts";
 import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
@@ -18,17 +29,6 @@ import {
   failureRecord,
 } from "./failure-destination.ts";
 import { fetchSettings } from "./fetch-settings.ts";
-import { lambdaContext } from "./lambda-context.ts";
-import {
-  buildTriggerEvent,
-  EVENT_ENVELOPE_BYTES,
-  type EventSource,
-  localClusterArn,
-  MAX_EVENT_BYTES,
-  recordJsonBytes,
-  type TimestampType,
-  toTriggerRecord,
-} from "./trigger-event-builder.ts";
 
 export type { KafkaHandler } from "../functions/kafka-trigger-event.ts";
 
