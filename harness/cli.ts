@@ -1,29 +1,29 @@
 import { createWriteStream } from "node:fs";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import {
-  type KafkaFunctionName,
-  kafkaTriggeredFunctions,
-  scheduledFunctions,
-} from "../functions/registry.ts";
+import { deployedWith, outputTopicNames } from "../functions/function-declaration.ts";
+import { kafkaFunctionNamed, kafkaFunctions, scheduledFunctions } from "../functions/registry.ts";
 import { resolveTrigger, type TriggerInput } from "../functions/trigger-declaration.ts";
-import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { numberFlag, runCli } from "./cli-args.ts";
 import { type HarnessFunction, type ScheduledFunction, startHarness } from "./harness.ts";
 import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
 import { statusLines } from "./status-line.ts";
+import { ensureTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm run harness -- [options]
 
 Runs functions locally behind a real Kafka broker, the way AWS Lambda's Kafka trigger (event
 source mapping) invokes them: batches per BatchSize / batching window / 6 MB, one batch in flight
 per partition, offsets committed after success, retries. Settings default to each function's
-declared trigger (functions/<name>/trigger.ts); flags override them.
+declared trigger (functions/<name>/trigger.ts); flags override them. Output topics the function
+declares (functions/<name>/function.ts) are created if missing, as AWS's would be before a deploy.
 
 Options:
-  --function NAME               function to run (default aggregate-temperatures); known: ${Object.keys(kafkaTriggeredFunctions).join(", ")}
+  --function NAME               function to run (default aggregate-temperatures); known: ${kafkaFunctions()
+    .map((f) => f.name)
+    .join(", ")}
   --topic NAME                  source topic
   --batch-size N                BatchSize, 1..10000
   --batching-window S           MaximumBatchingWindowInSeconds, 0..300
@@ -39,14 +39,14 @@ Options:
   --on-failure-topic NAME       on-failure destination topic
   --max-concurrency N           partitions processed in parallel (default 10)
   --store memory|dynamodb       state store (sets STATE_STORE; default dynamodb)
-  --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows
-  --sweep-every S               seconds between sweeps (default 60, as the AWS schedule)
+  --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows (with aggregate-temperatures)
+  --sweep-every S               seconds between runs of a scheduled companion (default: its schedule's)
   --status-every S              seconds between status lines on stderr (default 5, 0 = off)
   --log-file PATH               structured JSON logs to a file instead of stderr
   -h, --help                    this help
 
 Environment: KAFKA_BROKERS (default localhost:19092), DYNAMODB_ENDPOINT (default http://localhost:8000),
-and the function's own settings (see functions/aggregate-temperatures/README.md).
+and the function's own settings (see functions/<name>/README.md).
 Ctrl-C: stop fetching, let in-flight batches finish and commit, exit. A second Ctrl-C exits at once.
 `;
 
@@ -80,13 +80,8 @@ runCli("harness", async () => {
     process.stdout.write(USAGE);
     return 0;
   }
-  const name = (values.function ?? "aggregate-temperatures") as KafkaFunctionName;
-  const entry = kafkaTriggeredFunctions[name];
-  if (entry === undefined) {
-    throw new ConfigError(
-      `--function must be one of ${Object.keys(kafkaTriggeredFunctions).join(", ")}, got "${name}"`,
-    );
-  }
+  const entry = kafkaFunctionNamed(values.function ?? "aggregate-temperatures");
+  const name = entry.name;
   const endpoints = readStackEndpoints();
   if (values.store !== undefined) process.env.STATE_STORE = values.store;
   // Functions log one line per batch at info; in a terminal that drowns the status lines.
@@ -106,7 +101,7 @@ runCli("harness", async () => {
     logStream === undefined ? {} : { write: (line) => logStream.write(`${line}\n`) },
   );
 
-  const declared = await entry.trigger();
+  const declared = entry.trigger;
   const controlsWanted =
     values["max-retries"] !== undefined ||
     values["max-record-age"] !== undefined ||
@@ -151,30 +146,44 @@ runCli("harness", async () => {
       : {}),
   };
   const trigger = resolveTrigger(name, input);
-  await prepareStateStore(process.env, logger);
-
-  const functions: HarnessFunction[] = [{ name, trigger, handler: await entry.handler() }];
-  const scheduled: ScheduledFunction[] = [];
-  if (process.env.IDLE_TIMEOUT_MS !== undefined && Number(process.env.IDLE_TIMEOUT_MS) > 0) {
-    const sweep = scheduledFunctions["sweep-idle-windows"];
-    scheduled.push({
-      name: "sweep-idle-windows",
-      handler: await sweep.handler(),
-      periodMs:
-        numberFlag(
-          "sweep-every",
-          values["sweep-every"],
-          (await sweep.schedule()).periodSeconds,
-          1,
-          3600,
-        ) * 1000,
-    });
+  // Scheduled companions (sweep-idle-windows) run when their settings would deploy them.
+  const companions = scheduledFunctions().filter(
+    (s) => s.companionOf === name && deployedWith(s, process.env),
+  );
+  if ([entry, ...companions].some((f) => f.stateTable)) {
+    await prepareStateStore(process.env, logger);
   }
   const kafka = new Kafka({
     clientId: "harness",
     brokers: endpoints.kafkaBrokers,
     logLevel: logLevel.ERROR,
   });
+  const admin = kafka.admin();
+  await admin.connect();
+  const created = await ensureTopics(
+    admin,
+    outputTopicNames(entry, process.env).map((topic) => ({ topic, numPartitions: 1 })),
+  ).finally(() => admin.disconnect());
+  if (created.length > 0) {
+    process.stderr.write(`harness: created ${name}'s output topic(s) ${created.join(", ")}\n`);
+  }
+
+  const functions: HarnessFunction[] = [{ name, trigger, handler: await entry.loadHandler() }];
+  const scheduled: ScheduledFunction[] = [];
+  for (const companion of companions) {
+    scheduled.push({
+      name: companion.name,
+      handler: await companion.loadHandler(),
+      periodMs:
+        numberFlag(
+          "sweep-every",
+          values["sweep-every"],
+          companion.schedule.periodSeconds,
+          1,
+          3600,
+        ) * 1000,
+    });
+  }
   const harness = await startHarness({
     functions,
     scheduled,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { kafkaTriggeredFunctions, scheduledFunctions } from "../functions/registry.ts";
+import { kafkaFunctionNamed, scheduledFunctionNamed } from "../functions/registry.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { startStack, stopStack } from "../stack/stack.ts";
@@ -84,19 +84,19 @@ runCli("start", async () => {
   if (created.length > 0) say(`created topics ${created.join(", ")}`);
   await prepareStateStore(process.env, logger);
 
-  const aggregate = kafkaTriggeredFunctions["aggregate-temperatures"];
-  const sweep = scheduledFunctions["sweep-idle-windows"];
+  const aggregate = kafkaFunctionNamed("aggregate-temperatures");
+  const sweep = scheduledFunctionNamed("sweep-idle-windows");
   const harness = await startHarness({
     functions: [
       {
-        name: "aggregate-temperatures",
-        trigger: await aggregate.trigger(),
-        handler: await aggregate.handler(),
+        name: aggregate.name,
+        trigger: aggregate.trigger,
+        handler: await aggregate.loadHandler(),
       },
     ],
     scheduled:
       idleTimeoutMs > 0
-        ? [{ name: "sweep-idle-windows", handler: await sweep.handler(), periodMs: 5_000 }]
+        ? [{ name: sweep.name, handler: await sweep.loadHandler(), periodMs: 5_000 }]
         : [],
     kafka,
     bootstrapServers: endpoints.kafkaBrokers,

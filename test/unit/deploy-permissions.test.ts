@@ -6,9 +6,9 @@ import {
   type PermissionName,
   Permissions,
 } from "../../deploy/iam-permissions.ts";
-import { renderTemplate } from "../../deploy/template.ts";
+import { renderTemplate, withTrigger } from "../../deploy/template.ts";
 import { trigger } from "../../functions/aggregate-temperatures/trigger.ts";
-import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
+import { registeredFunctions } from "../../functions/registry.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
 import { deploy, type Template } from "../support/cloudformation.ts";
 
@@ -143,7 +143,7 @@ describe("what the roles grant", () => {
       errorControls: { maximumRetryAttempts: 3, onFailureTopic: "raw-temperature-failed" },
     });
     const rendered = JSON.parse(
-      JSON.stringify(renderTemplate({ aggregateTrigger: t, sweep: sweepSchedule })),
+      JSON.stringify(renderTemplate(withTrigger(registeredFunctions, "aggregate-temperatures", t))),
     );
     const statements = statementsOf(deploy(rendered, msk).resources.AggregateTemperaturesRole);
     expect(statements.find((s) => s.Sid === "MskOnFailureDestination")).toMatchObject({
