@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from "kafkajs";
+import { optionalSetting } from "../lib/env-settings.ts";
 import { ConfigError } from "../lib/errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import {
@@ -65,3 +66,12 @@ export const lazyKafkaSink = (
     return sink;
   };
 };
+
+/** `KAFKA_BROKERS` (host:port,...), where a function produces: the template always sets it. */
+export const configuredBrokers = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] | undefined =>
+  optionalSetting(env, "KAFKA_BROKERS")
+    ?.split(",")
+    .map((b) => b.trim())
+    .filter((b) => b !== "");
