@@ -44,9 +44,9 @@ export const HANDLER_FILE = "handler.ts";
  * not functions.
  */
 export const discoverFunctions = async (dir = FUNCTIONS_DIR): Promise<RegisteredFunction[]> => {
-  const folders = readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, DECLARATION_FILE)))
-    .map((d) => d.name)
+  // existsSync follows links: a function folder may be a symbolic link to one.
+  const folders = readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, DECLARATION_FILE)))
     .sort();
   const found: RegisteredFunction[] = [];
   for (const folder of folders) {
