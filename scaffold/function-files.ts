@@ -181,8 +181,9 @@ import { declaration } from "./function.ts";
 import { ${create} } from "./${logic}";
 
 /*
- * ${o.name}'s unit tests, with the testing kit (functions/testing/README.md): build the event (as
- * the harness builds it), invoke the handler with an in-memory sink, assert what it produced.
+ * The unit tests of \`${o.name}\`, with the testing kit (functions/testing/README.md): build the
+ * event (as the harness builds it), invoke the handler with an in-memory sink, assert what it
+ * produced.
  */
 
 const OUTPUT = declaration.settings.outputTopic.default;
