@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { FunctionFolderError, UnknownFunctionError } from "../../functions/errors.ts";
 import {
   deployedWith,
@@ -69,8 +69,13 @@ describe("the registry: every folder under functions/ with a function.ts, and no
   });
 
   describe("refuses a function folder it can't use, naming the file and the fix", () => {
+    const dirs: string[] = [];
+    afterAll(() => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
     const folder = (files: Record<string, string>) => {
       const dir = mkdtempSync(join(tmpdir(), "functions-"));
+      dirs.push(dir);
       for (const [path, content] of Object.entries(files)) {
         mkdirSync(join(dir, path, ".."), { recursive: true });
         writeFileSync(join(dir, path), content);

@@ -5,13 +5,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { templateYaml } from "../../deploy/template.ts";
 import {
@@ -31,8 +32,15 @@ import { deploy, type Template } from "../support/cloudformation.ts";
 
 const root = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
+const copies: string[] = [];
+// rmSync removes the links, never what they point to.
+afterAll(() => {
+  for (const copy of copies) rmSync(copy, { recursive: true, force: true });
+});
+
 const projectCopy = (): string => {
   const copy = mkdtempSync(join(tmpdir(), "sensor-windows-copy-"));
+  copies.push(copy);
   for (const entry of [
     "node_modules",
     "lib",

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { KafkaMessage } from "kafkajs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   buildTriggerEvent,
   localClusterArn,
@@ -193,6 +193,7 @@ describe("fixture events", () => {
 
   describe("a fixture file of your own", () => {
     const dir = mkdtempSync(join(tmpdir(), "kit-fixtures-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const file = (name: string, content: string) => {
       writeFileSync(join(dir, name), content);
       return join(dir, name);
