@@ -12,7 +12,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts"],
+          // Each function's own tests live in its folder, next to its code.
+          include: ["test/unit/**/*.test.ts", "functions/**/*.test.ts"],
           sequence: { groupOrder: 0 },
         },
       },

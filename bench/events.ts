@@ -1,15 +1,15 @@
 import type { KafkaMessage } from "kafkajs";
 import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
 import {
+  buildTriggerEvent,
+  localClusterArn,
+  toTriggerRecord,
+} from "../functions/kafka-trigger-event-builder.ts";
+import {
   defaultGeneratorOptions,
   generateRecord,
   seededRandom,
 } from "../harness/reading-generator.ts";
-import {
-  buildTriggerEvent,
-  localClusterArn,
-  toTriggerRecord,
-} from "../harness/trigger-event-builder.ts";
 
 /** Where the bench's event time starts: a fixed instant, so every run sees the same windows. */
 const EVENT_TIME_ORIGIN = Date.UTC(2026, 0, 1);

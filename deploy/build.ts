@@ -3,24 +3,23 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { HANDLER_FILE, registeredFunctions } from "../functions/registry.ts";
 import { zipFiles } from "./zip.ts";
-
-/** Every function that deploys: Kafka-triggered and scheduled (see functions/registry.ts). */
-export const deployedFunctions = ["aggregate-temperatures", "sweep-idle-windows"] as const;
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 /**
  * One bundle per function: ESM for the Node.js 20/22 Lambda runtimes, minified, with source maps,
- * everything bundled (kafkajs and the pinned AWS SDK v3 included, see README "Deploy"), in
- * `dist/<function>/index.mjs`, plus `dist/<function>.zip` to upload (handler `index.handler`).
+ * everything bundled (kafkajs and the pinned AWS SDK v3 included, see README "Deploy"), from
+ * `functions/<function>/handler.ts` into `dist/<function>/index.mjs`, plus `dist/<function>.zip`
+ * to upload (handler `index.handler`). Every registered function is built (functions/registry.ts).
  */
 export const buildFunction = async (name: string, outDir = join(root, "dist")) => {
   const dir = join(outDir, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await build({
-    entryPoints: [join(root, "functions", name, "handler.ts")],
+    entryPoints: [join(root, "functions", name, HANDLER_FILE)],
     outfile: join(dir, "index.mjs"),
     bundle: true,
     platform: "node",
@@ -53,7 +52,7 @@ export const buildFunction = async (name: string, outDir = join(root, "dist")) =
 
 const USAGE = `Usage: npm run build [-- --out DIR]
 
-Bundles each function (${deployedFunctions.join(", ")}) with esbuild into DIR/<function>/index.mjs
+Bundles each function (${registeredFunctions.map((f) => f.name).join(", ")}) with esbuild into DIR/<function>/index.mjs
 (default DIR: dist) and zips it as DIR/<function>.zip, ready for Lambda (handler: index.handler,
 runtime nodejs20.x or nodejs22.x). Prints the sizes.
 `;
@@ -65,7 +64,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (values.help) {
     process.stdout.write(USAGE);
   } else {
-    for (const name of deployedFunctions) {
+    for (const { name } of registeredFunctions) {
       const r = await buildFunction(
         name,
         values.out === undefined ? undefined : resolve(values.out),

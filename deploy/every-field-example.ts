@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { sweepSchedule } from "../functions/sweep-idle-windows/schedule.ts";
+import { registeredFunctions } from "../functions/registry.ts";
 import {
   type ErrorControls,
   type EventFlavourName,
@@ -8,7 +8,7 @@ import {
   resolveTrigger,
   type TriggerDeclaration,
 } from "../functions/trigger-declaration.ts";
-import { templateYaml } from "./template.ts";
+import { templateYaml, withTrigger } from "./template.ts";
 
 /**
  * A trigger declaration with every field away from its default. The unit tests read each field
@@ -53,6 +53,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   writeFileSync(
     out,
-    templateYaml({ aggregateTrigger: everyFieldDeclaration(), sweep: sweepSchedule }),
+    templateYaml(
+      withTrigger(registeredFunctions, "aggregate-temperatures", everyFieldDeclaration()),
+    ),
   );
 }

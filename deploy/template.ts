@@ -1,20 +1,30 @@
 import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import type { BatchSummary } from "../functions/aggregate-temperatures/aggregate-handler.ts";
-import { readAggregateConfig } from "../functions/aggregate-temperatures/config.ts";
-import { trigger as aggregateTrigger } from "../functions/aggregate-temperatures/trigger.ts";
-import { sweepSchedule } from "../functions/sweep-idle-windows/schedule.ts";
+import type {
+  FunctionDeclaration,
+  FunctionSetting,
+  KafkaFunctionDeclaration,
+} from "../functions/function-declaration.ts";
+import {
+  discoverFunctions,
+  isKafkaFunction,
+  logicalIdOf,
+  registeredFunctions,
+} from "../functions/registry.ts";
 import {
   defaultConsumerGroupId,
   type TriggerDeclaration,
 } from "../functions/trigger-declaration.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { StateTableDesign, stateTableKeysAndIndexes } from "../state/dynamodb-state-table.ts";
 import { type PermissionName, Permissions } from "./iam-permissions.ts";
 
 /**
- * The AWS SAM template, generated from the same declarations the harness runs from (each
- * function's trigger, the sweep's schedule, the state table's design), so the two never drift.
+ * The AWS SAM template, generated from the same declarations the harness runs from (every function
+ * registered under functions/: its trigger or schedule, settings, output topics, what it uses; the
+ * state table's design), so the two never drift, and a new function deploys with no edit here.
  * `npm run template` writes template.yaml; a test fails when the committed file is stale, and
  * another reads every declared field back out of it.
  *
@@ -28,17 +38,6 @@ import { type PermissionName, Permissions } from "./iam-permissions.ts";
  * values its conditions allow, never sees an empty ARN where one is required.
  */
 
-/** What the template is generated from; tests render it from other declarations too. */
-export interface TemplateDeclarations {
-  aggregateTrigger: TriggerDeclaration;
-  sweep: typeof sweepSchedule;
-}
-
-export const DeployedFunctions = {
-  aggregate: { name: "aggregate-temperatures", logicalId: "AggregateTemperatures" },
-  sweep: { name: "sweep-idle-windows", logicalId: "SweepIdleWindows" },
-} as const;
-
 /**
  * Lambda's limits on a function's VPC configuration. The self-managed trigger takes one
  * VPC_SUBNET / VPC_SECURITY_GROUP entry per id; CloudFormation cannot map a list to a list of
@@ -48,8 +47,8 @@ export const DeployedFunctions = {
 export const MAX_SUBNETS = 16;
 export const MAX_SECURITY_GROUPS = 5;
 
-/** The EMF metric the dead-letter alarm watches: a field of the batch summary the function writes. */
-const DEAD_LETTERS_METRIC: keyof BatchSummary = "deadLetters";
+/** Where the functions' own metrics go (lib/function-metrics.ts writes them there). */
+const METRICS_NAMESPACE = "SensorWindows";
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not JavaScript
 const STACK_NAME = "${AWS::StackName}";
@@ -192,29 +191,101 @@ const grant = (
   Resource: resource,
 });
 
+/**
+ * Resources of the stack, each id once: two functions whose names make the same resource id (or
+ * an id of the stack's own) would overwrite each other silently.
+ */
+const addResource = (
+  resources: Record<string, unknown>,
+  id: string,
+  resource: unknown,
+  owner: string,
+) => {
+  if (id in resources) {
+    throw new ConfigError(
+      `template: ${owner} makes the resource ${id}, which another part of the stack already has; rename the function`,
+    );
+  }
+  resources[id] = resource;
+};
+
+/** A template parameter from a function's setting (CloudFormation's fields). */
+const parameterOf = (s: FunctionSetting) => ({
+  Type: s.type,
+  Default: s.default,
+  ...(s.allowedValues === undefined ? {} : { AllowedValues: [...s.allowedValues] }),
+  ...(s.minValue === undefined ? {} : { MinValue: s.minValue }),
+  ...(s.maxValue === undefined ? {} : { MaxValue: s.maxValue }),
+  Description: s.description,
+});
+
+/**
+ * The template parameters the functions' settings take, each once. Functions may share one (the
+ * aggregate and the sweep read the same window rules) only if they declare it alike.
+ */
+const settingParameters = (functions: readonly FunctionDeclaration[]) => {
+  const parameters: Record<string, ReturnType<typeof parameterOf>> = {};
+  const declaredBy: Record<string, string> = {};
+  for (const fn of functions) {
+    for (const s of Object.values(fn.settings)) {
+      const p = parameterOf(s);
+      const earlier = parameters[s.parameter];
+      if (earlier !== undefined && JSON.stringify(earlier) !== JSON.stringify(p)) {
+        throw new ConfigError(
+          `template: ${fn.name} and ${declaredBy[s.parameter]} declare the parameter ${s.parameter} differently; share one declaration or rename one`,
+        );
+      }
+      if (s.parameter in STACK_PARAMETERS) {
+        throw new ConfigError(
+          `template: ${fn.name}'s setting ${s.env} takes the parameter ${s.parameter}, one of the stack's own; rename it`,
+        );
+      }
+      parameters[s.parameter] = p;
+      declaredBy[s.parameter] ??= fn.name;
+    }
+  }
+  return parameters;
+};
+
+/** The names of the parameters the stack declares itself, which no setting may take. */
+const STACK_PARAMETERS = Object.fromEntries(
+  [
+    "KafkaFlavour",
+    "MskClusterArn",
+    "BootstrapServers",
+    "SelfManagedAuth",
+    "KafkaSecretArn",
+    "KafkaRootCaSecretArn",
+    "SecretsKmsKeyArn",
+    "SubnetIds",
+    "SecurityGroupIds",
+    "LogRetentionDays",
+    "OffsetLagAlarmThreshold",
+    "AlarmTopicArn",
+  ].map((n) => [n, true]),
+);
+
+/**
+ * The template, from the functions' declarations (by default every function registered under
+ * functions/): per function a log group, an execution role holding what its declaration needs, the
+ * function and, for a Kafka function, its trigger in both flavours and its alarms.
+ */
 export const renderTemplate = (
-  declarations: TemplateDeclarations = { aggregateTrigger, sweep: sweepSchedule },
+  functions: readonly FunctionDeclaration[] = registeredFunctions,
 ): Record<string, unknown> => {
-  const t = declarations.aggregateTrigger;
-  const sweep = declarations.sweep;
-  const { aggregate: agg, sweep: sw } = DeployedFunctions;
-  const defaults = readAggregateConfig({});
+  const kafka = functions.filter(isKafkaFunction);
+  const usesTable = functions.some((f) => f.stateTable);
   const { ttlAttribute } = StateTableDesign;
   const table = stateTableKeysAndIndexes();
   const tableArn = getAtt("StateTable", "Arn");
-  const onFailureTopic = t.errorControls?.onFailureTopic;
+  const conditionOf = (fn: FunctionDeclaration) => fn.deployedWhen?.name;
+  const withCondition = (fn: FunctionDeclaration) =>
+    conditionOf(fn) === undefined ? {} : { Condition: conditionOf(fn) };
 
-  const environment = {
+  const environment = (fn: FunctionDeclaration) => ({
     Variables: {
-      STATE_STORE: "dynamodb",
-      STATE_TABLE: ref("StateTable"),
-      OUTPUT_TOPIC: ref("OutputTopic"),
-      LATE_TOPIC: ref("LateTopic"),
-      DEAD_LETTER_TOPIC: ref("DeadLetterTopic"),
-      WINDOW_SIZE_MS: ref("WindowSizeMs"),
-      WINDOW_GRACE_MS: ref("WindowGraceMs"),
-      CLOSING_STRATEGY: ref("ClosingStrategy"),
-      IDLE_TIMEOUT_MS: ref("IdleTimeoutMs"),
+      ...(fn.stateTable ? { STATE_STORE: "dynamodb", STATE_TABLE: ref("StateTable") } : {}),
+      ...Object.fromEntries(Object.values(fn.settings).map((s) => [s.env, ref(s.parameter)])),
       // The producer's brokers are configured, never taken from the event (see lazyKafkaSink).
       KAFKA_BROKERS: ref("BootstrapServers"),
       KAFKA_AUTH: ifThen("IsMsk", "msk-iam", ref("SelfManagedAuth")),
@@ -222,25 +293,25 @@ export const renderTemplate = (
       KAFKA_CA_SECRET_ARN: ifThen("SelfManagedRootCa", ref("KafkaRootCaSecretArn")),
       NODE_OPTIONS: "--enable-source-maps",
     },
-  };
+  });
 
-  /** The execution role of one function: the documented groups its flavour needs, nothing else. */
-  const role = (fn: "aggregate" | "sweep") => {
-    const { logicalId } = DeployedFunctions[fn];
-    const outputTopics =
-      fn === "aggregate"
-        ? [
-            kafkaArn("topic", ref("OutputTopic")),
-            kafkaArn("topic", ref("LateTopic")),
-            kafkaArn("topic", ref("DeadLetterTopic")),
-          ]
-        : [kafkaArn("topic", ref("OutputTopic"))]; // the sweep emits closed windows only
+  /** The execution role of one function: the documented groups it needs, nothing else. */
+  const role = (fn: FunctionDeclaration) => {
+    const logicalId = logicalIdOf(fn.name);
+    const outputTopics = fn.outputTopics.map((key) =>
+      kafkaArn("topic", ref((fn.settings[key] as FunctionSetting).parameter)),
+    );
+    const t = isKafkaFunction(fn) ? fn.trigger : undefined;
+    const onFailureTopic = t?.errorControls?.onFailureTopic;
     const statements: unknown[] = [
       grant("Logs", "logs", getAtt(`${logicalId}LogGroup`, "Arn")),
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
-      grant("StateTable", "stateTable", [tableArn, sub("${StateTable.Arn}/index/*")]),
-      ...(fn === "aggregate"
-        ? [
+      ...(fn.stateTable
+        ? // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+          [grant("StateTable", "stateTable", [tableArn, sub("${StateTable.Arn}/index/*")])]
+        : []),
+      ...(t === undefined
+        ? []
+        : [
             ifThen("MskReady", grant("MskCluster", "mskCluster", kafkaArn("cluster"))),
             ifThen(
               "MskReady",
@@ -261,7 +332,7 @@ export const renderTemplate = (
               grant(
                 "MskIamConsumerGroup",
                 "mskIamConsumer",
-                kafkaArn("group", consumerGroupIdOf(t, agg.name)),
+                kafkaArn("group", consumerGroupIdOf(t, fn.name)),
                 ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
               ),
             ),
@@ -281,37 +352,45 @@ export const renderTemplate = (
               "NeedsEventPollerVpc",
               grant("EventPollerNetworkInterfaces", "eventPollerVpc", "*"),
             ),
-          ]
-        : []),
-      ifThen(
-        "MskReady",
-        grant("MskIamProducerCluster", "mskIamProducer", kafkaArn("cluster"), [
-          "kafka-cluster:Connect",
-        ]),
-      ),
-      ifThen(
-        "MskReady",
-        grant("MskIamProducerTopics", "mskIamProducer", outputTopics, [
-          "kafka-cluster:DescribeTopic",
-          "kafka-cluster:WriteData",
-        ]),
-      ),
+          ]),
+      ...(outputTopics.length === 0
+        ? []
+        : [
+            ifThen(
+              "MskReady",
+              grant("MskIamProducerCluster", "mskIamProducer", kafkaArn("cluster"), [
+                "kafka-cluster:Connect",
+              ]),
+            ),
+            ifThen(
+              "MskReady",
+              grant("MskIamProducerTopics", "mskIamProducer", outputTopics, [
+                "kafka-cluster:DescribeTopic",
+                "kafka-cluster:WriteData",
+              ]),
+            ),
+          ]),
       // EC2's network-interface actions take no resource ARN.
       ifThen("HasVpc", grant("FunctionNetworkInterfaces", "functionVpc", "*")),
-      ifThen(
-        "SelfManagedReady",
-        grant("KafkaSecrets", "kafkaSecrets", [
-          ref("KafkaSecretArn"),
-          ifThen("SelfManagedRootCa", ref("KafkaRootCaSecretArn")),
-        ]),
-      ),
-      ifThen("SecretsUseKmsKey", grant("SecretsKey", "secretsKey", ref("SecretsKmsKeyArn"))),
+      // The trigger reads the secrets to connect, the function's producer to produce.
+      ...(t === undefined && outputTopics.length === 0
+        ? []
+        : [
+            ifThen(
+              "SelfManagedReady",
+              grant("KafkaSecrets", "kafkaSecrets", [
+                ref("KafkaSecretArn"),
+                ifThen("SelfManagedRootCa", ref("KafkaRootCaSecretArn")),
+              ]),
+            ),
+            ifThen("SecretsUseKmsKey", grant("SecretsKey", "secretsKey", ref("SecretsKmsKeyArn"))),
+          ]),
     ];
     return {
       Type: "AWS::IAM::Role",
-      ...(fn === "sweep" ? { Condition: "IdleClosingOn" } : {}),
+      ...withCondition(fn),
       Properties: {
-        Description: `sensor-windows ${DeployedFunctions[fn].name}: what AWS documents for the chosen Kafka flavour (deploy/iam-permissions.ts)`,
+        Description: `sensor-windows ${fn.name}: what AWS documents for the chosen Kafka flavour (deploy/iam-permissions.ts)`,
         AssumeRolePolicyDocument: {
           Version: "2012-10-17",
           Statement: [
@@ -332,11 +411,11 @@ export const renderTemplate = (
     };
   };
 
-  const logGroup = (fn: "aggregate" | "sweep") => ({
+  const logGroup = (fn: FunctionDeclaration) => ({
     Type: "AWS::Logs::LogGroup",
-    ...(fn === "sweep" ? { Condition: "IdleClosingOn" } : {}),
+    ...withCondition(fn),
     Properties: {
-      LogGroupName: sub(`/aws/lambda/${STACK_NAME}-${DeployedFunctions[fn].name}`),
+      LogGroupName: sub(`/aws/lambda/${STACK_NAME}-${fn.name}`),
       RetentionInDays: ref("LogRetentionDays"),
     },
   });
@@ -346,24 +425,40 @@ export const renderTemplate = (
     SecurityGroupIds: ref("SecurityGroupIds"),
   });
 
-  const func = (
-    fn: "aggregate" | "sweep",
-    description: string,
-    timeoutSeconds: number,
-    memorySizeMb: number,
-  ) => ({
-    CodeUri: `dist/${DeployedFunctions[fn].name}/`,
-    Handler: "index.handler",
-    Runtime: "nodejs22.x",
-    Architectures: ["arm64"],
-    Description: description,
-    Timeout: timeoutSeconds,
-    MemorySize: memorySizeMb,
-    Role: getAtt(`${DeployedFunctions[fn].logicalId}Role`, "Arn"),
-    LoggingConfig: { LogGroup: ref(`${DeployedFunctions[fn].logicalId}LogGroup`) },
-    VpcConfig: vpcConfig,
-    Environment: environment,
-  });
+  const func = (fn: FunctionDeclaration) => {
+    const logicalId = logicalIdOf(fn.name);
+    const base = {
+      CodeUri: `dist/${fn.name}/`,
+      Handler: "index.handler",
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Description: fn.description,
+      Timeout: isKafkaFunction(fn) ? fn.trigger.timeoutSeconds : fn.schedule.timeoutSeconds,
+      MemorySize: isKafkaFunction(fn) ? fn.trigger.memorySizeMb : fn.schedule.memorySizeMb,
+      Role: getAtt(`${logicalId}Role`, "Arn"),
+      LoggingConfig: { LogGroup: ref(`${logicalId}LogGroup`) },
+      VpcConfig: vpcConfig,
+      Environment: environment(fn),
+    };
+    if (isKafkaFunction(fn)) return { Type: "AWS::Serverless::Function", Properties: base };
+    const s = fn.schedule;
+    return {
+      Type: "AWS::Serverless::Function",
+      ...withCondition(fn),
+      Properties: {
+        ...base,
+        ...(s.reservedConcurrentExecutions === undefined
+          ? {}
+          : { ReservedConcurrentExecutions: s.reservedConcurrentExecutions }),
+        // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-configure.html
+        EventInvokeConfig: {
+          MaximumEventAgeInSeconds: s.maximumEventAgeInSeconds,
+          MaximumRetryAttempts: s.maximumRetryAttempts,
+        },
+        Events: { Schedule: { Type: "Schedule", Properties: { Schedule: s.expression } } },
+      },
+    };
+  };
 
   const selfManagedAccess = [
     {
@@ -392,12 +487,12 @@ export const renderTemplate = (
     ),
   ];
 
-  const mapping = (flavour: "msk" | "self-managed") => ({
+  const mapping = (fn: KafkaFunctionDeclaration, flavour: "msk" | "self-managed") => ({
     Type: "AWS::Lambda::EventSourceMapping",
     Condition: flavour === "msk" ? "MskReady" : "SelfManagedReady",
     Properties: {
-      FunctionName: ref(`${agg.logicalId}Function`),
-      ...mappingSettings(t, agg.name, flavour),
+      FunctionName: ref(`${logicalIdOf(fn.name)}Function`),
+      ...mappingSettings(fn.trigger, fn.name, flavour),
       ...(flavour === "msk"
         ? { EventSourceArn: ref("MskClusterArn") }
         : {
@@ -415,7 +510,7 @@ export const renderTemplate = (
   };
   /** An alarm on one metric's sum (or maximum) per period, above a threshold. */
   const alarm = (o: {
-    condition?: string;
+    condition?: string | undefined;
     description: string;
     namespace: string;
     metric: string;
@@ -442,35 +537,67 @@ export const renderTemplate = (
       ...alarmActions,
     },
   });
-  const byFunction = (fn: "aggregate" | "sweep") => [
-    { Name: "FunctionName", Value: ref(`${DeployedFunctions[fn].logicalId}Function`) },
+  const byFunction = (fn: FunctionDeclaration) => [
+    { Name: "FunctionName", Value: ref(`${logicalIdOf(fn.name)}Function`) },
   ];
-  const functionAlarms = (fn: "aggregate" | "sweep") => {
-    const { logicalId, name } = DeployedFunctions[fn];
-    const cond = fn === "sweep" ? { condition: "IdleClosingOn" } : {};
+  // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+  const functionAlarms = (fn: FunctionDeclaration): Record<string, unknown> => {
+    const logicalId = logicalIdOf(fn.name);
+    const kafkaFn = isKafkaFunction(fn) ? fn : undefined;
+    const reserved = isKafkaFunction(fn) ? undefined : fn.schedule.reservedConcurrentExecutions;
+    const common = {
+      condition: conditionOf(fn),
+      namespace: "AWS/Lambda",
+      dimensions: byFunction(fn),
+    };
     return {
+      ...(kafkaFn === undefined
+        ? {}
+        : {
+            [`${logicalId}OffsetLagAlarm`]: alarm({
+              ...common,
+              description: `The trigger of ${fn.name} is more than OffsetLagAlarmThreshold records behind ${kafkaFn.trigger.topic} (OffsetLag, the maximum over the topic's partitions)`,
+              metric: "OffsetLag",
+              statistic: "Maximum",
+              periodSeconds: 60,
+              evaluationPeriods: 5,
+              threshold: ref("OffsetLagAlarmThreshold"),
+            }),
+          }),
       [`${logicalId}ErrorsAlarm`]: alarm({
-        ...cond,
-        description: `${name} failed invocations (the trigger retries the batch; the sweep waits for the next minute)`,
-        namespace: "AWS/Lambda",
+        ...common,
+        description: `${fn.name} failed invocations (${kafkaFn === undefined ? "the next scheduled run does the work again" : "the trigger retries the batch"})`,
         metric: "Errors",
-        dimensions: byFunction(fn),
         statistic: "Sum",
         periodSeconds: 300,
         evaluationPeriods: 1,
         threshold: 0,
       }),
       [`${logicalId}ThrottlesAlarm`]: alarm({
-        ...cond,
-        description: `${name} throttled invocations (account concurrency, or for the sweep, one sweep outlasting the minute)`,
-        namespace: "AWS/Lambda",
+        ...common,
+        description: `${fn.name} throttled invocations (account concurrency${reserved === undefined ? "" : `, or a run outlasting the schedule with reserved concurrency ${reserved}`})`,
         metric: "Throttles",
-        dimensions: byFunction(fn),
         statistic: "Sum",
         periodSeconds: 300,
         evaluationPeriods: 1,
         threshold: 0,
       }),
+      ...Object.fromEntries(
+        fn.metricAlarms.map((m) => [
+          `${logicalId}${m.metric.charAt(0).toUpperCase()}${m.metric.slice(1)}Alarm`,
+          alarm({
+            condition: conditionOf(fn),
+            description: `${fn.name} ${m.description} (the function's own ${m.metric} metric)`,
+            namespace: METRICS_NAMESPACE,
+            metric: m.metric,
+            dimensions: byFunction(fn),
+            statistic: "Sum",
+            periodSeconds: 300,
+            evaluationPeriods: 1,
+            threshold: 0,
+          }),
+        ]),
+      ),
     };
   };
   // Throttling on the table or any of its indexes (an index that can't keep up throttles writes).
@@ -495,6 +622,64 @@ export const renderTemplate = (
     })),
   );
 
+  const resources: Record<string, unknown> = {};
+  if (usesTable) {
+    resources.StateTable = {
+      Type: "AWS::DynamoDB::Table",
+      // Open windows live here only: a stack deleted or a table replaced must not take them along.
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: {
+        ...table,
+        TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    };
+    resources.StateTableThrottlesAlarm = {
+      Type: "AWS::CloudWatch::Alarm",
+      Properties: {
+        AlarmDescription:
+          "DynamoDB throttled reads or writes of the state table or its indexes (the functions retry; batches slow down)",
+        Metrics: [
+          ...throttleMetrics,
+          {
+            Id: "throttles",
+            Expression: `SUM([${throttleMetrics.map((m) => m.Id).join(",")}])`,
+            Label: "state table throttle events",
+            ReturnData: true,
+          },
+        ],
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: "GreaterThanThreshold",
+        TreatMissingData: "notBreaching",
+        ...alarmActions,
+      },
+    };
+  }
+  for (const fn of functions) {
+    const id = logicalIdOf(fn.name);
+    const add = (suffix: string, resource: unknown) =>
+      addResource(resources, `${id}${suffix}`, resource, `the function ${fn.name}`);
+    add("LogGroup", logGroup(fn));
+    add("Role", role(fn));
+    add("Function", func(fn));
+    if (isKafkaFunction(fn)) {
+      add("MskTrigger", mapping(fn, "msk"));
+      add("SelfManagedTrigger", mapping(fn, "self-managed"));
+    }
+    for (const [alarmId, a] of Object.entries(functionAlarms(fn))) {
+      addResource(resources, alarmId, a, `the function ${fn.name}`);
+    }
+  }
+
+  const deployConditions = Object.fromEntries(
+    functions.flatMap((fn) => {
+      const when = fn.deployedWhen;
+      return when === undefined ? [] : [[when.name, not(equals(ref(when.parameter), when.isNot))]];
+    }),
+  );
+
   return {
     AWSTemplateFormatVersion: "2010-09-09",
     Transform: "AWS::Serverless-2016-10-31",
@@ -504,7 +689,7 @@ export const renderTemplate = (
       KafkaFlavour: {
         Type: "String",
         AllowedValues: ["msk", "self-managed"],
-        Default: t.eventFlavour,
+        Default: kafka[0]?.trigger.eventFlavour ?? "msk",
         Description: "Amazon MSK (IAM access control) or self-managed Kafka (SASL/SCRAM or mTLS)",
       },
       MskClusterArn: {
@@ -563,30 +748,7 @@ export const renderTemplate = (
         Default: "",
         Description: `Their security groups, at most ${MAX_SECURITY_GROUPS}; required with SubnetIds`,
       },
-      OutputTopic: { Type: "String", Default: defaults.outputTopic, Description: "Closed windows" },
-      LateTopic: {
-        Type: "String",
-        Default: defaults.lateTopic,
-        Description: "Readings that came after their window closed",
-      },
-      DeadLetterTopic: {
-        Type: "String",
-        Default: defaults.deadLetterTopic,
-        Description: "Records that are not readings",
-      },
-      WindowSizeMs: { Type: "Number", Default: defaults.windowSizeMs, MinValue: 1 },
-      WindowGraceMs: { Type: "Number", Default: defaults.windowGraceMs, MinValue: 0 },
-      ClosingStrategy: {
-        Type: "String",
-        AllowedValues: ["key", "partition"],
-        Default: defaults.closingStrategy,
-      },
-      IdleTimeoutMs: {
-        Type: "Number",
-        Default: 0,
-        MinValue: 0,
-        Description: `0 = off; above 0 also deploys sweep-idle-windows on an EventBridge ${sweep.expression} schedule`,
-      },
+      ...settingParameters(functions),
       LogRetentionDays: {
         Type: "Number",
         Default: 30,
@@ -700,7 +862,7 @@ export const renderTemplate = (
       SelfManagedRootCa: and(condition("SelfManagedReady"), condition("HasRootCa")),
       SecretsUseKmsKey: and(condition("SelfManagedReady"), condition("HasKmsKey")),
       NeedsEventPollerVpc: { "Fn::Or": [condition("MskReady"), condition("SelfManagedInVpc")] },
-      IdleClosingOn: not(equals(ref("IdleTimeoutMs"), 0)),
+      ...deployConditions,
       ...Object.fromEntries(
         Array.from({ length: MAX_SUBNETS }, (_, i) => [
           `SelfManagedSubnet${i + 1}`,
@@ -717,111 +879,38 @@ export const renderTemplate = (
         ]),
       ),
     },
-    Resources: {
-      StateTable: {
-        Type: "AWS::DynamoDB::Table",
-        // Open windows live here only: a stack deleted or a table replaced must not take them along.
-        DeletionPolicy: "Retain",
-        UpdateReplacePolicy: "Retain",
-        Properties: {
-          ...table,
-          TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
-          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        },
-      },
-      [`${agg.logicalId}LogGroup`]: logGroup("aggregate"),
-      [`${agg.logicalId}Role`]: role("aggregate"),
-      [`${agg.logicalId}Function`]: {
-        Type: "AWS::Serverless::Function",
-        Properties: func(
-          "aggregate",
-          "Kafka batches of readings in, closed event-time windows out",
-          t.timeoutSeconds,
-          t.memorySizeMb,
-        ),
-      },
-      [`${agg.logicalId}MskTrigger`]: mapping("msk"),
-      [`${agg.logicalId}SelfManagedTrigger`]: mapping("self-managed"),
-      [`${sw.logicalId}LogGroup`]: logGroup("sweep"),
-      [`${sw.logicalId}Role`]: role("sweep"),
-      [`${sw.logicalId}Function`]: {
-        Type: "AWS::Serverless::Function",
-        Condition: "IdleClosingOn",
-        Properties: {
-          ...func(
-            "sweep",
-            "Closes and emits the windows of sensors that went quiet",
-            sweep.timeoutSeconds,
-            sweep.memorySizeMb,
-          ),
-          ReservedConcurrentExecutions: sweep.reservedConcurrentExecutions,
-          EventInvokeConfig: {
-            MaximumEventAgeInSeconds: sweep.maximumEventAgeInSeconds,
-            MaximumRetryAttempts: sweep.maximumRetryAttempts,
-          },
-          Events: { Sweep: { Type: "Schedule", Properties: { Schedule: sweep.expression } } },
-        },
-      },
-      // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
-      [`${agg.logicalId}OffsetLagAlarm`]: alarm({
-        description: `The trigger of ${agg.name} is more than OffsetLagAlarmThreshold records behind ${t.topic} (OffsetLag, the maximum over the topic's partitions)`,
-        namespace: "AWS/Lambda",
-        metric: "OffsetLag",
-        dimensions: byFunction("aggregate"),
-        statistic: "Maximum",
-        periodSeconds: 60,
-        evaluationPeriods: 5,
-        threshold: ref("OffsetLagAlarmThreshold"),
-      }),
-      ...functionAlarms("aggregate"),
-      ...functionAlarms("sweep"),
-      [`${agg.logicalId}DeadLettersAlarm`]: alarm({
-        description: `${agg.name} sent records that are not readings to the dead-letter topic (the function's own ${DEAD_LETTERS_METRIC} metric)`,
-        namespace: "SensorWindows",
-        metric: DEAD_LETTERS_METRIC,
-        dimensions: byFunction("aggregate"),
-        statistic: "Sum",
-        periodSeconds: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-      }),
-      StateTableThrottlesAlarm: {
-        Type: "AWS::CloudWatch::Alarm",
-        Properties: {
-          AlarmDescription:
-            "DynamoDB throttled reads or writes of the state table or its indexes (the functions retry; batches slow down)",
-          Metrics: [
-            ...throttleMetrics,
-            {
-              Id: "throttles",
-              Expression: `SUM([${throttleMetrics.map((m) => m.Id).join(",")}])`,
-              Label: "state table throttle events",
-              ReturnData: true,
-            },
-          ],
-          EvaluationPeriods: 1,
-          Threshold: 0,
-          ComparisonOperator: "GreaterThanThreshold",
-          TreatMissingData: "notBreaching",
-          ...alarmActions,
-        },
-      },
-    },
+    Resources: resources,
     Outputs: {
-      AggregateTemperaturesFunctionArn: { Value: getAtt(`${agg.logicalId}Function`, "Arn") },
-      ConsumerGroupId: {
-        Description: "The trigger's consumer group on the cluster",
-        Value: consumerGroupIdOf(t, agg.name),
-      },
-      StateTableName: { Value: ref("StateTable") },
+      ...Object.fromEntries(
+        functions.flatMap((fn) => {
+          const id = logicalIdOf(fn.name);
+          const condition = conditionOf(fn) === undefined ? {} : { Condition: conditionOf(fn) };
+          return [
+            [`${id}FunctionArn`, { ...condition, Value: getAtt(`${id}Function`, "Arn") }],
+            ...(isKafkaFunction(fn)
+              ? [
+                  [
+                    `${id}ConsumerGroupId`,
+                    {
+                      Description: `The consumer group the trigger of ${fn.name} reads with, on the cluster`,
+                      Value: consumerGroupIdOf(fn.trigger, fn.name),
+                    },
+                  ],
+                ]
+              : []),
+          ];
+        }),
+      ),
+      ...(usesTable ? { StateTableName: { Value: ref("StateTable") } } : {}),
       LogGroups: {
         Value: {
           "Fn::Join": [
             ",",
-            [
-              ref(`${agg.logicalId}LogGroup`),
-              ifThen("IdleClosingOn", ref(`${sw.logicalId}LogGroup`), ""),
-            ],
+            functions.map((fn) => {
+              const group = ref(`${logicalIdOf(fn.name)}LogGroup`);
+              const condition = conditionOf(fn);
+              return condition === undefined ? group : ifThen(condition, group, "");
+            }),
           ],
         },
       },
@@ -833,19 +922,43 @@ export const renderTemplate = (
  * The template as written to template.yaml. Dates (the format and policy versions) are quoted:
  * YAML 1.1 readers, PyYAML among them (SAM CLI, cfn-lint), would otherwise read a date.
  */
-export const templateYaml = (declarations?: TemplateDeclarations): string =>
-  `# Generated by \`npm run template\` from functions/*/trigger.ts, functions/sweep-idle-windows/schedule.ts,\n# state/dynamodb-state-table.ts and deploy/iam-permissions.ts. Do not edit by hand: a test fails when this file is stale.\n${stringify(
-    renderTemplate(declarations),
+export const templateYaml = (
+  functions: readonly FunctionDeclaration[] = registeredFunctions,
+): string =>
+  `# Generated by \`npm run template\` from functions/*/function.ts (each function's trigger or schedule,\n# settings and outputs), state/dynamodb-state-table.ts and deploy/iam-permissions.ts. Do not edit by hand: a test fails when this file is stale.\n${stringify(
+    renderTemplate(functions),
     { lineWidth: 0, aliasDuplicateObjects: false },
   ).replace(/: (\d{4}-\d{2}-\d{2})$/gm, ': "$1"')}`;
 
+/** The functions with `name`'s trigger replaced: to render the template of another declaration. */
+export const withTrigger = <F extends FunctionDeclaration>(
+  functions: readonly F[],
+  name: string,
+  trigger: TriggerDeclaration,
+): F[] => {
+  if (!functions.some((f) => f.name === name && isKafkaFunction(f))) {
+    throw new ConfigError(
+      `withTrigger: no Kafka function ${name} among ${functions.map((f) => f.name).join(", ")}`,
+    );
+  }
+  return functions.map((f) => (f.name === name && isKafkaFunction(f) ? { ...f, trigger } : f));
+};
+
+/** Writes `root`/template.yaml from the functions under `root`/functions. */
+export const writeTemplate = async (root: string): Promise<readonly FunctionDeclaration[]> => {
+  const functions = await discoverFunctions(join(root, "functions"));
+  writeFileSync(join(root, "template.yaml"), templateYaml(functions));
+  return functions;
+};
+
 const USAGE = `Usage: npm run template
 
-Writes template.yaml, the AWS SAM template, from the functions' trigger declarations
-(functions/*/trigger.ts), the idle sweep's schedule, the state table's design and the documented
-IAM permissions (deploy/iam-permissions.ts). Run it after changing any of them; a test fails while
-template.yaml is stale. Validate with npm run lint:template (cfn-lint and sam validate --lint),
-deploy with npm run deploy (README, "Deploy").
+Writes template.yaml, the AWS SAM template, from every function's declaration
+(functions/<name>/function.ts: its trigger or schedule, settings, output topics, state), the state
+table's design and the documented IAM permissions (deploy/iam-permissions.ts). Run it after
+changing any of them (npm run new-function runs it for you); a test fails while template.yaml is
+stale. Validate with npm run lint:template (cfn-lint and sam validate --lint), deploy with npm run
+deploy (README, "Deploy").
 `;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -856,7 +969,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`template: takes no arguments, got "${args.join(" ")}" (--help)\n`);
     process.exit(2);
   } else {
-    writeFileSync(new URL("../template.yaml", import.meta.url), templateYaml());
-    process.stdout.write("template.yaml written\n");
+    const functions = await writeTemplate(fileURLToPath(new URL("..", import.meta.url)));
+    process.stdout.write(`template.yaml written: ${functions.map((f) => f.name).join(", ")}\n`);
   }
 }

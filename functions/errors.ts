@@ -1,4 +1,4 @@
-import { SensorWindowsError } from "../lib/errors.ts";
+import { ConfigError, SensorWindowsError } from "../lib/errors.ts";
 
 /**
  * Producing a function's output failed. Retryable: the invocation fails, the trigger retries the
@@ -38,5 +38,28 @@ export class SecretReadError extends SensorWindowsError {
       cause: options.cause,
     });
     this.awsErrorName = options.awsErrorName;
+  }
+}
+
+/**
+ * A function was asked for by a name no folder under functions/ declares: a usage error, never
+ * retryable. The message lists the known names.
+ */
+export class UnknownFunctionError extends ConfigError {
+  constructor(name: string, kind: string, known: readonly string[]) {
+    super(
+      `no ${kind} function "${name}": known ${known.length === 0 ? "(none)" : known.join(", ")} (each is a folder functions/<name>/ with function.ts and handler.ts; npm run new-function -- NAME makes one)`,
+    );
+  }
+}
+
+/**
+ * A function folder that the registry can't use: function.ts without a `declaration`, a
+ * declaration named unlike its folder, a missing handler.ts or one without `handler`. Never
+ * retryable: the message names the file and the fix.
+ */
+export class FunctionFolderError extends SensorWindowsError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, ...options });
   }
 }

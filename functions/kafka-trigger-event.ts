@@ -1,4 +1,5 @@
 import type {
+  Context,
   MSKEvent,
   MSKRecord,
   SelfManagedKafkaEvent,
@@ -39,6 +40,17 @@ export interface KafkaBatchItemFailure {
 export interface KafkaBatchResponse {
   batchItemFailures: KafkaBatchItemFailure[];
 }
+
+/**
+ * Any Lambda-style Kafka handler: what the trigger invokes, locally (the harness) and in AWS. It
+ * may return nothing, or a partial batch response when the trigger reports batch item failures.
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html
+ */
+export type KafkaHandler = (
+  event: KafkaTriggerEvent,
+  context: Context,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler may return nothing, as Lambda's types say
+) => Promise<KafkaBatchResponse | null | undefined | void>;
 
 type Tolerant<R> = Omit<R, "key" | "value"> & { key?: string | null; value?: string | null };
 type TolerantEvent<E extends { records: Record<string, unknown[]> }> = Omit<E, "records"> & {

@@ -72,27 +72,3 @@ export const requestsOf = (
   if (size > 0) requests.push(request);
   return requests;
 };
-
-/** A sink that keeps records in memory, per topic: for unit tests and benchmarks. */
-export class MemoryRecordSink implements RecordSink {
-  readonly topics = new Map<string, OutputRecord[]>();
-
-  async send(batches: readonly TopicRecords[]): Promise<void> {
-    for (const { topic, records } of batches) {
-      if (records.length === 0) continue;
-      const list = this.topics.get(topic) ?? [];
-      list.push(...records);
-      this.topics.set(topic, list);
-    }
-  }
-
-  /** Records sent to `topic` so far. */
-  records(topic: string): OutputRecord[] {
-    return this.topics.get(topic) ?? [];
-  }
-
-  /** Values sent to `topic`, parsed as JSON. */
-  values<T = unknown>(topic: string): T[] {
-    return this.records(topic).map((r) => JSON.parse(r.value) as T);
-  }
-}

@@ -2,11 +2,8 @@ import { createWriteStream, existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import {
-  type KafkaFunctionName,
-  kafkaTriggeredFunctions,
-  scheduledFunctions,
-} from "../functions/registry.ts";
+import { deployedWith, outputTopicNames } from "../functions/function-declaration.ts";
+import { kafkaFunctionNamed, kafkaFunctions, scheduledFunctions } from "../functions/registry.ts";
 import { resolveTrigger, type TriggerInput } from "../functions/trigger-declaration.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
@@ -15,6 +12,7 @@ import { numberFlag, runCli } from "./cli-args.ts";
 import { type HarnessFunction, type ScheduledFunction, startHarness } from "./harness.ts";
 import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
 import { statusLines } from "./status-line.ts";
+import { ensureTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm run harness -- [options]
 
@@ -23,10 +21,13 @@ source mapping) invokes them: batches per BatchSize / batching window / 6 MB mix
 it holds, one batch in flight per partition, offsets committed after success, retries. Each
 concurrent invocation runs in its own sandbox (a worker thread, reused warm, ended at the timeout,
 held to the function's declared MemorySize). Settings default to each function's
-declared trigger (functions/<name>/trigger.ts); flags override them.
+declared trigger (functions/<name>/trigger.ts); flags override them. Output topics the function
+declares (functions/<name>/function.ts) are created if missing, as AWS's would be before a deploy.
 
 Options:
-  --function NAME               function to run (default aggregate-temperatures); known: ${Object.keys(kafkaTriggeredFunctions).join(", ")}
+  --function NAME               function to run (default aggregate-temperatures); known: ${kafkaFunctions()
+    .map((f) => f.name)
+    .join(", ")}
   --topic NAME                  source topic
   --batch-size N                BatchSize, 1..10000
   --batching-window S           MaximumBatchingWindowInSeconds, 0..300
@@ -45,14 +46,14 @@ Options:
   --store memory|dynamodb       state store (sets STATE_STORE; default dynamodb)
   --bundle                      run the bundles npm run build writes (dist/<function>/index.mjs)
                                 instead of the sources; not with --store memory
-  --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows
-  --sweep-every S               seconds between sweeps (default 60, as the AWS schedule)
+  --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows (with aggregate-temperatures)
+  --sweep-every S               seconds between runs of a scheduled companion (default: its schedule's)
   --status-every S              seconds between status lines on stderr (default 5, 0 = off)
   --log-file PATH               structured JSON logs to a file instead of stderr
   -h, --help                    this help
 
 Environment: KAFKA_BROKERS (default localhost:19092), DYNAMODB_ENDPOINT (default http://localhost:8000),
-and the function's own settings (see functions/aggregate-temperatures/README.md).
+and the function's own settings (see functions/<name>/README.md).
 Ctrl-C: stop fetching, let in-flight batches finish and commit, exit. A second Ctrl-C exits at once.
 `;
 
@@ -88,13 +89,8 @@ runCli("harness", async () => {
     process.stdout.write(USAGE);
     return 0;
   }
-  const name = (values.function ?? "aggregate-temperatures") as KafkaFunctionName;
-  const entry = kafkaTriggeredFunctions[name];
-  if (entry === undefined) {
-    throw new ConfigError(
-      `--function must be one of ${Object.keys(kafkaTriggeredFunctions).join(", ")}, got "${name}"`,
-    );
-  }
+  const entry = kafkaFunctionNamed(values.function ?? "aggregate-temperatures");
+  const name = entry.name;
   const endpoints = readStackEndpoints();
   if (values.store !== undefined) process.env.STATE_STORE = values.store;
   // Functions log one line per batch at info; in a terminal that drowns the status lines.
@@ -114,7 +110,7 @@ runCli("harness", async () => {
     logStream === undefined ? {} : { write: (line) => logStream.write(`${line}\n`) },
   );
 
-  const declared = await entry.trigger();
+  const declared = entry.trigger;
   const controlsWanted =
     values["max-retries"] !== undefined ||
     values["max-record-age"] !== undefined ||
@@ -161,34 +157,37 @@ runCli("harness", async () => {
   const trigger = resolveTrigger(name, input);
   const moduleOf = (fn: string, source: string) =>
     values.bundle ? bundledModule(fn, process.env.STATE_STORE) : source;
-  await prepareStateStore(process.env, logger);
-
-  const functions: HarnessFunction[] = [
-    {
-      name,
-      trigger,
-      module: moduleOf(name, entry.module),
-      memorySizeMb: trigger.memorySizeMb,
-    },
-  ];
-  const scheduled: ScheduledFunction[] = [];
-  if (process.env.IDLE_TIMEOUT_MS !== undefined && Number(process.env.IDLE_TIMEOUT_MS) > 0) {
-    const sweep = scheduledFunctions["sweep-idle-windows"];
-    const schedule = await sweep.schedule();
-    scheduled.push({
-      name: "sweep-idle-windows",
-      module: moduleOf("sweep-idle-windows", sweep.module),
-      timeoutSeconds: schedule.timeoutSeconds,
-      memorySizeMb: schedule.memorySizeMb,
-      periodMs:
-        numberFlag("sweep-every", values["sweep-every"], schedule.periodSeconds, 1, 3600) * 1000,
-    });
+  // Scheduled companions (sweep-idle-windows) run when their settings would deploy them.
+  const companions = scheduledFunctions().filter(
+    (s) => s.companionOf === name && deployedWith(s, process.env),
+  );
+  if ([entry, ...companions].some((f) => f.stateTable)) {
+    await prepareStateStore(process.env, logger);
   }
   const kafka = new Kafka({
     clientId: "harness",
     brokers: endpoints.kafkaBrokers,
     logLevel: logLevel.ERROR,
   });
+  await createOutputTopics(kafka, name, outputTopicNames(entry, process.env));
+
+  const functions: HarnessFunction[] = [
+    {
+      name,
+      trigger,
+      module: moduleOf(name, pathToFileURL(entry.handlerFile).href),
+      memorySizeMb: trigger.memorySizeMb,
+    },
+  ];
+  const scheduled: ScheduledFunction[] = companions.map((companion) => ({
+    name: companion.name,
+    module: moduleOf(companion.name, pathToFileURL(companion.handlerFile).href),
+    timeoutSeconds: companion.schedule.timeoutSeconds,
+    memorySizeMb: companion.schedule.memorySizeMb,
+    periodMs:
+      numberFlag("sweep-every", values["sweep-every"], companion.schedule.periodSeconds, 1, 3600) *
+      1000,
+  }));
   const harness = await startHarness({
     functions,
     scheduled,
@@ -251,4 +250,17 @@ const bundledModule = (functionName: string, stateStore: string | undefined): st
   if (!existsSync(path))
     throw new ConfigError(`--bundle: ${path} is missing; run npm run build first`);
   return pathToFileURL(path).href;
+};
+
+/** Creates the function's declared output topics that are missing, as a deploy's would exist. */
+const createOutputTopics = async (kafka: Kafka, name: string, topics: readonly string[]) => {
+  const admin = kafka.admin();
+  await admin.connect();
+  const created = await ensureTopics(
+    admin,
+    topics.map((topic) => ({ topic, numPartitions: 1 })),
+  ).finally(() => admin.disconnect());
+  if (created.length > 0) {
+    process.stderr.write(`harness: created ${name}'s output topic(s) ${created.join(", ")}\n`);
+  }
 };

@@ -1,10 +1,12 @@
-import type { Context } from "aws-lambda";
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
-import type {
-  KafkaBatchResponse,
-  KafkaTriggerEvent,
-  KafkaTriggerRecord,
-} from "../functions/kafka-trigger-event.ts";
+import type { KafkaBatchResponse, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+import {
+  buildTriggerEvent,
+  type EventSource,
+  localClusterArn,
+  type TimestampType,
+  toTriggerRecord,
+} from "../functions/kafka-trigger-event-builder.ts";
 import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
 import type { Logger } from "../lib/logger.ts";
 import { InvalidBatchItemFailureError, TopicNotFoundError } from "./errors.ts";
@@ -17,20 +19,8 @@ import {
 import { fetchSettings } from "./fetch-settings.ts";
 import { FetchedRecords, type PolledBatch } from "./fetched-records.ts";
 import type { Invoker } from "./invoker.ts";
-import {
-  buildTriggerEvent,
-  type EventSource,
-  localClusterArn,
-  type TimestampType,
-  toTriggerRecord,
-} from "./trigger-event-builder.ts";
 
-/** Any Lambda-style Kafka handler. */
-export type KafkaHandler = (
-  event: KafkaTriggerEvent,
-  context: Context,
-  // biome-ignore lint/suspicious/noConfusingVoidType: a handler may return nothing, as Lambda's types say
-) => Promise<KafkaBatchResponse | null | undefined | void>;
+export type { KafkaHandler } from "../functions/kafka-trigger-event.ts";
 
 export interface MappingOptions {
   functionName: string;

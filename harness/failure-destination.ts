@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+import { buildTriggerEvent, type EventSource } from "../functions/kafka-trigger-event-builder.ts";
+import { localFunctionArn } from "../functions/local-aws.ts";
 import type { OutputRecord } from "../functions/record-sink.ts";
-import { localFunctionArn } from "./local-aws.ts";
-import { buildTriggerEvent, type EventSource } from "./trigger-event-builder.ts";
 
 /** Why records were given up on. */
 export const FailureCondition = {

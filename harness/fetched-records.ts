@@ -5,7 +5,7 @@ import {
   MAX_EVENT_BYTES,
   partitionKeyJsonBytes,
   recordJsonBytes,
-} from "./trigger-event-builder.ts";
+} from "../functions/kafka-trigger-event-builder.ts";
 
 /** A batch cut from the fetched records of one or more partitions. */
 export interface PolledBatch {

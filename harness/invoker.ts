@@ -1,5 +1,5 @@
+import { lambdaContext, newLogStreamName } from "../functions/lambda-context.ts";
 import { FunctionTimeoutError } from "./errors.ts";
-import { lambdaContext, newLogStreamName } from "./lambda-context.ts";
 
 /** What a function invocation came to, as the harness sees it. */
 export type InvocationResult =

@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { MessageChannel, Worker } from "node:worker_threads";
+import { newLogStreamName } from "../functions/lambda-context.ts";
 import { CrossThreadError } from "../lib/errors.ts";
 import { addMetrics } from "../lib/function-metrics.ts";
 import type { Logger } from "../lib/logger.ts";
 import { serveSharedInstances } from "../lib/shared-instance.ts";
 import { FunctionTimeoutError, SandboxCrashedError, SandboxOutOfMemoryError } from "./errors.ts";
 import type { InvocationResult, Invoker } from "./invoker.ts";
-import { newLogStreamName } from "./lambda-context.ts";
 import type { FromSandbox, InvocationReply, SandboxSettings } from "./sandbox-protocol.ts";
 
 /** What runs in a function's sandboxes. */

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import { harnessProgress } from "../dashboard/pipeline-progress.ts";
 import { type Dashboard, dashboardDefaults, startDashboard } from "../dashboard/server.ts";
-import { kafkaTriggeredFunctions, scheduledFunctions } from "../functions/registry.ts";
+import { kafkaFunctionNamed, scheduledFunctionNamed } from "../functions/registry.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { startStack, stopStack } from "../stack/stack.ts";
@@ -93,26 +94,25 @@ runCli("start", async () => {
   if (created.length > 0) say(`created topics ${created.join(", ")}`);
   await prepareStateStore(process.env, logger);
 
-  const aggregate = kafkaTriggeredFunctions["aggregate-temperatures"];
-  const sweep = scheduledFunctions["sweep-idle-windows"];
-  const aggregateTrigger = await aggregate.trigger();
+  const aggregate = kafkaFunctionNamed("aggregate-temperatures");
+  const sweep = scheduledFunctionNamed("sweep-idle-windows");
   const harness = await startHarness({
     functions: [
       {
-        name: "aggregate-temperatures",
-        trigger: aggregateTrigger,
-        module: aggregate.module,
-        memorySizeMb: aggregateTrigger.memorySizeMb,
+        name: aggregate.name,
+        trigger: aggregate.trigger,
+        module: pathToFileURL(aggregate.handlerFile).href,
+        memorySizeMb: aggregate.trigger.memorySizeMb,
       },
     ],
     scheduled:
       idleTimeoutMs > 0
         ? [
             {
-              name: "sweep-idle-windows",
-              module: sweep.module,
-              timeoutSeconds: (await sweep.schedule()).timeoutSeconds,
-              memorySizeMb: (await sweep.schedule()).memorySizeMb,
+              name: sweep.name,
+              module: pathToFileURL(sweep.handlerFile).href,
+              timeoutSeconds: sweep.schedule.timeoutSeconds,
+              memorySizeMb: sweep.schedule.memorySizeMb,
               periodMs: 5_000,
             },
           ]
@@ -129,7 +129,7 @@ runCli("start", async () => {
       brokers: endpoints.kafkaBrokers,
       port,
       pipeline: harnessProgress(() => harness.stats(), {
-        "aggregate-temperatures": aggregateTrigger.topic,
+        "aggregate-temperatures": aggregate.trigger.topic,
       }),
       logger,
     });

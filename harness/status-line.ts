@@ -1,7 +1,11 @@
 import { functionMetrics } from "../lib/function-metrics.ts";
 import type { MappingStats } from "./event-source-mapping.ts";
 
-/** One line per function: progress a person can read while the harness runs. */
+/**
+ * One line per function: progress a person can read while the harness runs, then the function's
+ * own counters as it adds them (`addMetrics`: windows and dead letters for aggregate-temperatures,
+ * alerts for alert-on-threshold), whatever the function.
+ */
 export const statusLines = (
   stats: MappingStats[],
   previous: Map<string, number>,
@@ -17,6 +21,9 @@ export const statusLines = (
           `p${p}:${highWatermark === undefined ? "?" : Math.max(0, highWatermark - committed)}`,
       )
       .join(" ");
-    const m = functionMetrics(s.functionName);
-    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}, cold starts ${s.coldStarts}, windows ${m.windowsClosed ?? 0}, late ${m.late ?? 0}, dead letters ${m.deadLetters ?? 0}`;
+    const own = Object.entries(functionMetrics(s.functionName))
+      .filter(([name]) => name !== "records") // the harness counts those itself
+      .map(([name, n]) => `, ${name} ${n}`)
+      .join("");
+    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}, cold starts ${s.coldStarts}${own}`;
   });

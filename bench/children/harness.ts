@@ -6,7 +6,7 @@
  * (connection set-up and group join left out, as for the bare consumer), and the process's peak RSS.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { kafkaTriggeredFunctions } from "../../functions/registry.ts";
+import { kafkaFunctionNamed } from "../../functions/registry.ts";
 import { resolveTrigger, type StartingPositionName } from "../../functions/trigger-declaration.ts";
 import { startHarness } from "../../harness/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";
@@ -34,9 +34,9 @@ export interface HarnessChildResult {
 
 const input = childInput<HarnessChildInput>();
 const { kafkaBrokers } = readStackEndpoints();
-const fn = kafkaTriggeredFunctions["aggregate-temperatures"];
-const declared = await fn.trigger();
-const handler = await fn.handler();
+const fn = kafkaFunctionNamed("aggregate-temperatures");
+const declared = fn.trigger;
+const handler = await fn.loadHandler();
 
 /**
  * A client whose consumers report when they joined their group: the harness builds its consumer

@@ -9,7 +9,7 @@ import {
 } from "../../functions/aggregate-temperatures/dependencies.ts";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import type { WindowOutputs, WindowStateStore } from "../../functions/partition-step.ts";
-import { MemoryRecordSink } from "../../functions/record-sink.ts";
+import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { type CapacityTotals, meterConsumedCapacity } from "../../state/consumed-capacity.ts";

@@ -1,10 +1,11 @@
 import type { Context } from "aws-lambda";
 import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
+import { lazyKafkaSink } from "../kafka-sink.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { createAggregateHandler } from "./aggregate-handler.ts";
 import { readAggregateConfig } from "./config.ts";
-import { dependenciesFrom, lazyKafkaSink } from "./dependencies.ts";
+import { dependenciesFrom } from "./dependencies.ts";
 
 /*
  * The Lambda entry point. Configuration is read and validated once per cold start; the DynamoDB

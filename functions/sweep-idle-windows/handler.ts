@@ -5,11 +5,11 @@ import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts"
 import { createLogger } from "../../lib/logger.ts";
 import { readAggregateConfig } from "../aggregate-temperatures/config.ts";
 import {
-  lazyKafkaSink,
   outputTopicsFrom,
   stateStoreFor,
   temperatureRules,
 } from "../aggregate-temperatures/dependencies.ts";
+import { lazyKafkaSink } from "../kafka-sink.ts";
 import { createSweepHandler, type SweepSummary } from "./sweep-handler.ts";
 
 /*

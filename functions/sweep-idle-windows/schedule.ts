@@ -1,3 +1,5 @@
+import type { ScheduleDeclaration } from "../function-declaration.ts";
+
 /**
  * How `sweep-idle-windows` runs, declared once: in AWS an EventBridge schedule and the function's
  * settings (the deployment template reads this), locally the harness invokes it on the same
@@ -24,4 +26,4 @@ export const sweepSchedule = {
    */
   maximumEventAgeInSeconds: 60,
   maximumRetryAttempts: 0,
-} as const;
+} as const satisfies ScheduleDeclaration;

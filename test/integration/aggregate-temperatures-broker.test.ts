@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
-import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
-import { kafkaRecordSink } from "../../functions/record-sink.ts";
 import {
   buildTriggerEvent,
   localClusterArn,
   toTriggerRecord,
-} from "../../harness/trigger-event-builder.ts";
+} from "../../functions/kafka-trigger-event-builder.ts";
+import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
+import { kafkaRecordSink } from "../../functions/record-sink.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
 import { brokers, readTopic, uniqueName, useBroker } from "../support/harness-fixtures.ts";

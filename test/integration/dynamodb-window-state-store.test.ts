@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
-import { MemoryRecordSink } from "../../functions/record-sink.ts";
+import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import {

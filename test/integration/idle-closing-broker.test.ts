@@ -1,9 +1,10 @@
+import { pathToFileURL } from "node:url";
 import type { Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import type { WindowStateStore } from "../../functions/partition-step.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
-import { kafkaTriggeredFunctions, scheduledFunctions } from "../../functions/registry.ts";
+import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
 import { type Harness, startHarness } from "../../harness/harness.ts";
@@ -181,16 +182,16 @@ describe("idle closing end to end, on the real broker", () => {
       useLocalAwsDefaults(process.env);
       try {
         await prepareStateStore(process.env, silentLogger);
-        const aggregate = kafkaTriggeredFunctions["aggregate-temperatures"];
-        const sweep = scheduledFunctions["sweep-idle-windows"];
+        const aggregate = kafkaFunctionNamed("aggregate-temperatures");
+        const sweep = scheduledFunctionNamed("sweep-idle-windows");
         const harness = await startHarness({
           functions: [
             {
               name: "aggregate-temperatures",
-              module: aggregate.module,
-              memorySizeMb: (await aggregate.trigger()).memorySizeMb,
+              module: pathToFileURL(aggregate.handlerFile).href,
+              memorySizeMb: aggregate.trigger.memorySizeMb,
               trigger: resolveTrigger("aggregate-temperatures", {
-                ...(await aggregate.trigger()),
+                ...aggregate.trigger,
                 topic: topics.raw,
                 consumerGroupId: uniqueName("group"),
                 maximumBatchingWindowInSeconds: 0,
@@ -200,8 +201,8 @@ describe("idle closing end to end, on the real broker", () => {
           scheduled: [
             {
               name: "sweep-idle-windows",
-              module: sweep.module,
-              memorySizeMb: (await sweep.schedule()).memorySizeMb,
+              module: pathToFileURL(sweep.handlerFile).href,
+              memorySizeMb: sweep.schedule.memorySizeMb,
               periodMs: 1_000,
             },
           ],

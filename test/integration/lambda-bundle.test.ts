@@ -48,7 +48,7 @@ process.exit(0);
       deadLetters: await createTopic(admin, 1, "dlq"),
     };
     const event = readFileSync(
-      new URL("../fixtures/self-managed-event.json", import.meta.url),
+      new URL("../../functions/testing/fixtures/self-managed-readings-event.json", import.meta.url),
       "utf8",
     );
     const run = spawnSync(process.execPath, [runner, event], {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
-import { MemoryRecordSink } from "../../functions/record-sink.ts";
+import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import {
   aggregateWith,
   emittedWindows,

@@ -14,7 +14,8 @@ import {
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import type { WindowStateStore } from "../../functions/partition-step.ts";
-import { MemoryRecordSink, type RecordSink } from "../../functions/record-sink.ts";
+import type { RecordSink } from "../../functions/record-sink.ts";
+import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { fixtureEvent, mskEvent, rawRecord, readingRecord } from "./trigger-events.ts";
 import { bruteForceWindows, randomBatches, seedScenario, toRecords } from "./window-fixtures.ts";

@@ -8,9 +8,8 @@ import {
   type Message,
 } from "kafkajs";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
+import type { KafkaHandler, KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
-import type { KafkaHandler } from "../../harness/event-source-mapping.ts";
 import {
   type FunctionCode,
   type Harness,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import type { WindowStateStore } from "../../functions/partition-step.ts";
-import { MemoryRecordSink } from "../../functions/record-sink.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
+import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { aggregateWith, rulesWith, TOPICS } from "./aggregate-handler-suite.ts";
 import { mskEvent, readingRecord } from "./trigger-events.ts";

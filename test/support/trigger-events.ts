@@ -1,11 +1,8 @@
-import { readFileSync } from "node:fs";
 import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import { buildTriggerEvent, localClusterArn } from "../../functions/kafka-trigger-event-builder.ts";
 
-/** Loads a fixture event from `test/fixtures/`. */
-export const fixtureEvent = (name: string): KafkaTriggerEvent =>
-  JSON.parse(
-    readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8"),
-  ) as KafkaTriggerEvent;
+/** The kit's fixture events (functions/testing/fixtures/), by name. */
+export { fixtureEvent } from "../../functions/testing/index.ts";
 
 const base64 = (text: string) => Buffer.from(text).toString("base64");
 
@@ -51,18 +48,8 @@ export const rawRecord = (
 });
 
 /** An MSK event holding `records`, grouped by `<topic>-<partition>` in the order given. */
-export const mskEvent = (records: readonly KafkaTriggerRecord[]): KafkaTriggerEvent => {
-  const grouped: Record<string, KafkaTriggerRecord[]> = {};
-  for (const r of records) {
-    const id = `${r.topic}-${r.partition}`;
-    grouped[id] ??= [];
-    grouped[id].push(r);
-  }
-  return {
-    eventSource: "aws:kafka",
-    eventSourceArn:
-      "arn:aws:kafka:us-east-1:123456789012:cluster/local/00000000-0000-0000-0000-000000000000-1",
-    bootstrapServers: "localhost:19092",
-    records: grouped as never,
-  };
-};
+export const mskEvent = (records: readonly KafkaTriggerRecord[]): KafkaTriggerEvent =>
+  buildTriggerEvent(
+    { flavour: "msk", bootstrapServers: ["localhost:19092"], clusterArn: localClusterArn() },
+    records,
+  );

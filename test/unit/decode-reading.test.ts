@@ -37,7 +37,9 @@ describe("decodeReading", () => {
   });
 
   it("reads a self-managed Kafka event", () => {
-    const decoded = recordsOf("self-managed-event.json").map((r) => decodeReading(r, options));
+    const decoded = recordsOf("self-managed-readings-event.json").map((r) =>
+      decodeReading(r, options),
+    );
     expect(
       decoded.map((d) =>
         d.ok ? [d.reading.sensor, d.reading.eventTime, d.reading.value] : d.reason,

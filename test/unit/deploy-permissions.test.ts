@@ -6,9 +6,9 @@ import {
   type PermissionName,
   Permissions,
 } from "../../deploy/iam-permissions.ts";
-import { renderTemplate } from "../../deploy/template.ts";
+import { renderTemplate, withTrigger } from "../../deploy/template.ts";
 import { trigger } from "../../functions/aggregate-temperatures/trigger.ts";
-import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
+import { registeredFunctions } from "../../functions/registry.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
 import { deploy, type Template } from "../support/cloudformation.ts";
 
@@ -62,28 +62,32 @@ describe.each([
       "mskIamProducer",
     ],
     ["logs", "stateTable", "functionVpc", "mskIamProducer"],
+    ["logs", "mskCluster", "mskIamConsumer", "eventPollerVpc", "functionVpc", "mskIamProducer"],
   ],
   [
     "self-managed, SASL/SCRAM, public",
     selfManaged,
     ["logs", "stateTable", "kafkaSecrets"],
     ["logs", "stateTable", "kafkaSecrets"],
+    ["logs", "kafkaSecrets"],
   ],
   [
     "self-managed, mTLS, in a VPC",
     { ...selfManaged, ...vpc, SelfManagedAuth: "mtls" },
     ["logs", "stateTable", "kafkaSecrets", "eventPollerVpc", "functionVpc"],
     ["logs", "stateTable", "kafkaSecrets", "functionVpc"],
+    ["logs", "kafkaSecrets", "eventPollerVpc", "functionVpc"],
   ],
   [
     "self-managed, secrets under a customer-managed KMS key",
     { ...selfManaged, SecretsKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd" },
     ["logs", "stateTable", "kafkaSecrets", "secretsKey"],
     ["logs", "stateTable", "kafkaSecrets", "secretsKey"],
+    ["logs", "kafkaSecrets", "secretsKey"],
   ],
-] as [string, Record<string, string>, PermissionName[], PermissionName[]][])(
+] as [string, Record<string, string>, PermissionName[], PermissionName[], PermissionName[]][])(
   "the roles with %s",
-  (_, params, aggregateGroups, sweepGroups) => {
+  (_, params, aggregateGroups, sweepGroups, alertGroups) => {
     const d = deploy(template, params);
     it("aggregate-temperatures holds exactly the documented actions it needs", () => {
       expect(actionsOf(statementsOf(d.resources.AggregateTemperaturesRole))).toEqual(
@@ -95,17 +99,20 @@ describe.each([
         documented(sweepGroups),
       );
     });
+    it("alert-on-threshold holds exactly the documented actions it needs: no state table", () => {
+      expect(actionsOf(statementsOf(d.resources.AlertOnThresholdRole))).toEqual(
+        documented(alertGroups),
+      );
+    });
   },
 );
 
 describe("what the roles grant", () => {
-  const everyStatement = [msk, selfManaged, { ...selfManaged, ...vpc }].flatMap((params) => {
-    const d = deploy(template, params);
-    return [
-      ...statementsOf(d.resources.AggregateTemperaturesRole),
-      ...statementsOf(d.resources.SweepIdleWindowsRole),
-    ];
-  });
+  const everyStatement = [msk, selfManaged, { ...selfManaged, ...vpc }].flatMap((params) =>
+    Object.values(deploy(template, params).resources)
+      .filter((r) => r.Type === "AWS::IAM::Role")
+      .flatMap((role) => statementsOf(role)),
+  );
 
   it("is documented: every action is in deploy/iam-permissions.ts, with its source", () => {
     const known = new Set(Object.values(Permissions).flatMap((p) => p.actions));
@@ -121,21 +128,27 @@ describe("what the roles grant", () => {
     }
   });
 
-  it("lets MSK IAM read only the source topic as the trigger's group, and write only the output topics", () => {
-    const byResource = (sid: string) => everyStatement.find((s) => s.Sid === sid)?.Resource;
-    const arn = "arn:aws:kafka:eu-west-1:123456789012";
-    expect(byResource("MskIamConsumerTopic")).toBe(
-      `${arn}:topic/sensors/0b1c2d3e-4f5a-2/${trigger.topic}`,
-    );
-    expect(byResource("MskIamConsumerGroup")).toBe(
-      `${arn}:group/sensors/0b1c2d3e-4f5a-2/sensor-windows-aggregate-temperatures`,
-    );
-    expect(byResource("MskIamProducerTopics")).toEqual(
-      ["agg-temperature", "agg-temperature-late", "raw-temperature-dlq"].map(
-        (t) => `${arn}:topic/sensors/0b1c2d3e-4f5a-2/${t}`,
-      ),
-    );
-  });
+  it.each([
+    ["AlertOnThresholdRole", "raw-temperature", "sensor-windows-alert-on-threshold", ["alerts"]],
+    [
+      "AggregateTemperaturesRole",
+      trigger.topic,
+      "sensor-windows-aggregate-temperatures",
+      ["agg-temperature", "agg-temperature-late", "raw-temperature-dlq"],
+    ],
+  ])(
+    "lets %s read only its source topic as its group, and write only its output topics",
+    (role, topic, group, outputs) => {
+      const statements = statementsOf(deploy(template, msk).resources[role]);
+      const byResource = (sid: string) => statements.find((s) => s.Sid === sid)?.Resource;
+      const arn = "arn:aws:kafka:eu-west-1:123456789012:topic/sensors/0b1c2d3e-4f5a-2";
+      expect(byResource("MskIamConsumerTopic")).toBe(`${arn}/${topic}`);
+      expect(byResource("MskIamConsumerGroup")).toBe(
+        `${arn.replace(":topic/", ":group/")}/${group}`,
+      );
+      expect(byResource("MskIamProducerTopics")).toEqual(outputs.map((t) => `${arn}/${t}`));
+    },
+  );
 
   it("lets an MSK trigger write its on-failure topic when one is declared", () => {
     const t = resolveTrigger("aggregate-temperatures", {
@@ -143,7 +156,7 @@ describe("what the roles grant", () => {
       errorControls: { maximumRetryAttempts: 3, onFailureTopic: "raw-temperature-failed" },
     });
     const rendered = JSON.parse(
-      JSON.stringify(renderTemplate({ aggregateTrigger: t, sweep: sweepSchedule })),
+      JSON.stringify(renderTemplate(withTrigger(registeredFunctions, "aggregate-temperatures", t))),
     );
     const statements = statementsOf(deploy(rendered, msk).resources.AggregateTemperaturesRole);
     expect(statements.find((s) => s.Sid === "MskOnFailureDestination")).toMatchObject({

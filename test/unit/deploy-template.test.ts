@@ -3,15 +3,20 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { everyFieldDeclaration } from "../../deploy/every-field-example.ts";
 import {
-  DeployedFunctions,
   MAX_SECURITY_GROUPS,
   MAX_SUBNETS,
   renderTemplate,
-  type TemplateDeclarations,
   templateYaml,
+  withTrigger,
 } from "../../deploy/template.ts";
 import { trigger } from "../../functions/aggregate-temperatures/trigger.ts";
-import { kafkaTriggeredFunctions, scheduledFunctions } from "../../functions/registry.ts";
+import type { FunctionDeclaration } from "../../functions/function-declaration.ts";
+import {
+  kafkaFunctionNamed,
+  kafkaFunctions,
+  logicalIdOf,
+  registeredFunctions,
+} from "../../functions/registry.ts";
 import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
 import {
   type ErrorControls,
@@ -25,8 +30,11 @@ import { type Deployment, deploy, type Template } from "../support/cloudformatio
 
 const committed = readFileSync(new URL("../../template.yaml", import.meta.url), "utf8");
 const template = parse(committed) as Template;
-const rendered = (d: TemplateDeclarations) =>
-  JSON.parse(JSON.stringify(renderTemplate(d))) as Template;
+const rendered = (functions: readonly FunctionDeclaration[]) =>
+  JSON.parse(JSON.stringify(renderTemplate(functions))) as Template;
+/** Every registered function, with aggregate-temperatures's trigger replaced by `t`. */
+const withAggregateTrigger = (t: TriggerDeclaration) =>
+  rendered(withTrigger(registeredFunctions, "aggregate-temperatures", t));
 
 /** Complete parameter sets, one per way to deploy. */
 const subnets = "subnet-0a,subnet-0b,subnet-0c";
@@ -68,13 +76,16 @@ const resourceOf = (d: Deployment, name: string) => {
  * AWS's default. If the template drops or alters any declared field, this differs from what the
  * harness runs.
  */
-const declarationFromDeployment = (d: Deployment): TriggerDeclaration => {
+const declarationFromDeployment = (d: Deployment, functionName: string): TriggerDeclaration => {
+  const logicalId = logicalIdOf(functionName);
   const mappings = Object.values(d.resources).filter(
-    (r) => r.Type === "AWS::Lambda::EventSourceMapping",
+    (r) =>
+      r.Type === "AWS::Lambda::EventSourceMapping" &&
+      r.Properties.FunctionName === `<${logicalId}Function>`,
   );
   expect(mappings).toHaveLength(1);
   const m = (mappings[0] as { Properties: Record<string, unknown> }).Properties;
-  const fn = resourceOf(d, `${DeployedFunctions.aggregate.logicalId}Function`).Properties;
+  const fn = resourceOf(d, `${logicalId}Function`).Properties;
   const group = (m.AmazonManagedKafkaEventSourceConfig ?? m.SelfManagedKafkaEventSourceConfig) as {
     ConsumerGroupId: string;
   };
@@ -137,15 +148,20 @@ describe("template.yaml (AWS SAM)", () => {
     expect(committed).toBe(templateYaml());
   });
 
-  it.each([...Object.keys(kafkaTriggeredFunctions), ...Object.keys(scheduledFunctions)])(
-    "deploys %s from its bundle",
-    (fn) => {
-      const [entry] = Object.values(DeployedFunctions).filter((f) => f.name === fn);
-      const f = template.Resources[`${entry?.logicalId}Function`];
-      expect(f?.Type).toBe("AWS::Serverless::Function");
-      expect(f?.Properties.CodeUri).toBe(`dist/${fn}/`);
-    },
-  );
+  it.each(registeredFunctions.map((f) => f.name))("deploys %s from its bundle", (fn) => {
+    const f = template.Resources[`${logicalIdOf(fn)}Function`];
+    expect(f?.Type).toBe("AWS::Serverless::Function");
+    expect(f?.Properties.CodeUri).toBe(`dist/${fn}/`);
+  });
+
+  it("deploys every registered function, and only those", () => {
+    const deployed = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === "AWS::Serverless::Function")
+      .map(([id]) => id);
+    expect(deployed.sort()).toEqual(
+      registeredFunctions.map((f) => `${logicalIdOf(f.name)}Function`).sort(),
+    );
+  });
 });
 
 describe("a deploy with an incomplete parameter set is refused, naming what is missing", () => {
@@ -189,26 +205,30 @@ describe("a deploy with an incomplete parameter set is refused, naming what is m
 
 describe("the trigger AWS deploys is the one the harness runs, field for field", () => {
   describe.each([
-    ["aggregate-temperatures as declared (template.yaml)", () => trigger, () => template],
+    ...kafkaFunctions().map(
+      (f) =>
+        [`${f.name} as declared (template.yaml)`, () => f.trigger, () => template, f.name] as const,
+    ),
     [
       "a declaration with every field set",
       () => everyFieldSet("msk"),
-      () => rendered({ aggregateTrigger: everyFieldSet("msk"), sweep: sweepSchedule }),
-    ],
-  ])("%s", (_, declaration, templateOf) => {
+      () => withAggregateTrigger(everyFieldSet("msk")),
+      "aggregate-temperatures",
+    ] as const,
+  ])("%s", (_, declaration, templateOf, functionName) => {
     it.each([
       ["MSK", msk],
       ["self-managed", selfManagedInVpc],
     ])("%s", (flavour, params) => {
       const d = deploy(templateOf(), params, LOCAL_STACK_NAME);
       const expected = { ...declaration(), eventFlavour: params.KafkaFlavour };
-      expect(declarationFromDeployment(d)).toEqual(expected);
+      expect(declarationFromDeployment(d, functionName)).toEqual(expected);
       void flavour;
     });
   });
 
-  it("is the trigger the registry gives the harness", async () => {
-    expect(await kafkaTriggeredFunctions["aggregate-temperatures"].trigger()).toBe(trigger);
+  it("is the trigger the registry gives the harness", () => {
+    expect(kafkaFunctionNamed("aggregate-temperatures").trigger).toBe(trigger);
   });
 
   it("gets a consumer group named after the stack: two stacks on one cluster never share it", () => {
@@ -228,7 +248,7 @@ describe("the trigger AWS deploys is the one the harness runs, field for field",
       errorControls: { maximumRetryAttempts: 2 },
     });
     expect(t.provisionedPollers).toEqual({ minimumPollers: 1, maximumPollers: 200 });
-    const d = deploy(rendered({ aggregateTrigger: t, sweep: sweepSchedule }), msk);
+    const d = deploy(withAggregateTrigger(t), msk);
     expect(d.resources.AggregateTemperaturesMskTrigger?.Properties).toMatchObject({
       ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 200 },
       MaximumRetryAttempts: 2,
@@ -243,7 +263,7 @@ describe("sweep-idle-windows deploys as declared", () => {
     [
       "its schedule",
       sweep.Events,
-      { Sweep: { Type: "Schedule", Properties: { Schedule: sweepSchedule.expression } } },
+      { Schedule: { Type: "Schedule", Properties: { Schedule: sweepSchedule.expression } } },
     ],
     ["its timeout", sweep.Timeout, sweepSchedule.timeoutSeconds],
     ["its memory", sweep.MemorySize, sweepSchedule.memorySizeMb],

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import type { EventSource } from "../../functions/kafka-trigger-event-builder.ts";
+import { localFunctionArn } from "../../functions/local-aws.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
 import {
   FailureCondition,
@@ -8,8 +10,6 @@ import {
   failureRecord,
   type KafkaFailureRecord,
 } from "../../harness/failure-destination.ts";
-import { localFunctionArn } from "../../harness/local-aws.ts";
-import type { EventSource } from "../../harness/trigger-event-builder.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
 /** kafka-on-failure-destination.html's example record, as the page shows it. */

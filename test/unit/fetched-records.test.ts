@@ -1,7 +1,7 @@
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { MAX_EVENT_BYTES, toTriggerRecord } from "../../functions/kafka-trigger-event-builder.ts";
 import { type CutRules, FetchedRecords } from "../../harness/fetched-records.ts";
-import { MAX_EVENT_BYTES, toTriggerRecord } from "../../harness/trigger-event-builder.ts";
 
 const TOPIC = "readings";
 

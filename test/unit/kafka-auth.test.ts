@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { lazyKafkaSink } from "../../functions/aggregate-temperatures/dependencies.ts";
 import { mskIamToken } from "../../functions/aws-signing.ts";
 import { SecretReadError } from "../../functions/errors.ts";
 import { kafkaClientAuth, readKafkaAuthConfig } from "../../functions/kafka-auth.ts";
+import { lazyKafkaSink } from "../../functions/kafka-sink.ts";
 import { secretJson } from "../../functions/secrets.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { silentLogger } from "../../lib/logger.ts";

@@ -45,3 +45,19 @@ export const lambdaContext = (settings: ContextSettings): Context => {
     succeed: unsupported,
   };
 };
+
+/**
+ * A `Context` for one invocation of `functionName` in a test: as the harness builds it, with the
+ * timeout counting down from now and the declared memory (default Lambda's 128 MB).
+ */
+export const testLambdaContext = (
+  functionName: string,
+  timeoutSeconds: number,
+  memorySizeMb = DEFAULT_MEMORY_SIZE_MB,
+): Context =>
+  lambdaContext({
+    functionName,
+    memorySizeMb,
+    deadline: Date.now() + timeoutSeconds * 1000,
+    logStreamName: newLogStreamName(),
+  });

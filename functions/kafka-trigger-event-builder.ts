@@ -1,6 +1,15 @@
 import type { KafkaMessage } from "kafkajs";
-import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
-import { EventFlavour, type EventFlavourName } from "../functions/trigger-declaration.ts";
+import type { KafkaTriggerEvent, KafkaTriggerRecord } from "./kafka-trigger-event.ts";
+import { EventFlavour, type EventFlavourName } from "./trigger-declaration.ts";
+
+/*
+ * How Lambda's Kafka trigger shapes the event it invokes a function with, in one place: the local
+ * harness builds every event it delivers with these, and so does the testing kit
+ * (`functions/testing/`) for unit tests, so a test's event is the harness's event. It lives in
+ * functions/ rather than harness/ because the kit must not depend on the harness.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html
+ */
 
 /**
  * The topic's `message.timestamp.type`: kafkajs decodes it per record batch but does not expose

@@ -1,7 +1,7 @@
 /**
- * The AWS identity the harness stands in for, in one place: every ARN it makes up (the function's,
- * in each invocation's `Context` and in on-failure records; the MSK cluster's, in each event) is
- * built from these, so they agree with each other. The region and account are those of Lambda's
+ * The AWS identity local runs stand in for, in one place: every ARN the harness and the testing
+ * kit make up (the function's, in each invocation's `Context` and in on-failure records; the MSK
+ * cluster's, in each event) is built from these, so they agree with each other. The region and account are those of Lambda's
  * documentation examples: deterministic, so tests and fixtures can compare them.
  */
 export const LocalAws = { region: "us-east-1", accountId: "123456789012" } as const;

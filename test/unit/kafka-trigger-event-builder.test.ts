@@ -8,7 +8,7 @@ import {
   recordJsonBytes,
   signedBytes,
   toTriggerRecord,
-} from "../../harness/trigger-event-builder.ts";
+} from "../../functions/kafka-trigger-event-builder.ts";
 
 /** A consumed message as kafkajs hands it over. */
 const message = (overrides: Partial<KafkaMessage> = {}): KafkaMessage =>
