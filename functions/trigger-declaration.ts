@@ -194,19 +194,13 @@ const eventFlavourKnown: TriggerRule = (where, t) =>
 
 const errorControlsInRange: TriggerRule = (where, { errorControls: e }) => {
   if (e === undefined) return;
-  check(
-    e.maximumRetryAttempts === -1 ||
-      (Number.isInteger(e.maximumRetryAttempts) &&
-        e.maximumRetryAttempts >= 0 &&
-        e.maximumRetryAttempts <= 10_000),
-    `${where} MaximumRetryAttempts must be -1 or 0..10000, got ${e.maximumRetryAttempts}`,
-  );
-  check(
-    e.maximumRecordAgeInSeconds === -1 ||
-      (Number.isInteger(e.maximumRecordAgeInSeconds) &&
-        e.maximumRecordAgeInSeconds >= 60 &&
-        e.maximumRecordAgeInSeconds <= 604_800),
-    `${where} MaximumRecordAgeInSeconds must be -1 or 60..604800, got ${e.maximumRecordAgeInSeconds}`,
+  checkInfiniteOrRange(where, "MaximumRetryAttempts", e.maximumRetryAttempts, 0, 10_000);
+  checkInfiniteOrRange(
+    where,
+    "MaximumRecordAgeInSeconds",
+    e.maximumRecordAgeInSeconds,
+    60,
+    604_800,
   );
   check(
     e.functionResponseTypes.every((r) => r === "ReportBatchItemFailures"),
@@ -255,6 +249,19 @@ const checkRange = (
       value <= max &&
       (!integer || Number.isInteger(value)),
     `${where} ${name} must be ${integer ? "an integer " : ""}${min}..${max}, got ${value}`,
+  );
+
+/** -1 (infinite), or an integer in min..max. */
+const checkInfiniteOrRange = (
+  where: string,
+  name: string,
+  value: number,
+  min: number,
+  max: number,
+) =>
+  check(
+    value === -1 || (Number.isInteger(value) && value >= min && value <= max),
+    `${where} ${name} must be -1 or ${min}..${max}, got ${value}`,
   );
 
 const check = (ok: boolean, message: string) => {
