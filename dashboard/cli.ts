@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, logLevel } from "kafkajs";
 import { kafkaClientAuth, readKafkaAuthConfig } from "../functions/kafka-auth.ts";
 import { numberFlag, runCli } from "../lib/cli-args.ts";
 import { createLogger } from "../lib/logger.ts";
@@ -37,8 +37,8 @@ Options:
 Environment: LOG_LEVEL (default info; structured JSON logs on stderr).
 `;
 
-runCli("dashboard", async () => {
-  const { values } = parseArgs({
+const parseFlags = () =>
+  parseArgs({
     options: {
       brokers: { type: "string" },
       topic: { type: "string" },
@@ -54,62 +54,80 @@ runCli("dashboard", async () => {
       region: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }).values;
+type Flags = ReturnType<typeof parseFlags>;
+
+/** The cluster's brokers and a client for them, authenticated as the flags (or environment) say. */
+const kafkaOf = async (flags: Flags) => {
   const brokers = readStackEndpoints({
-    KAFKA_BROKERS: values.brokers ?? process.env.KAFKA_BROKERS,
+    KAFKA_BROKERS: flags.brokers ?? process.env.KAFKA_BROKERS,
   }).kafkaBrokers;
   const auth = readKafkaAuthConfig({
     ...process.env,
-    ...(values.auth === undefined ? {} : { KAFKA_AUTH: values.auth }),
-    ...(values["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: values["secret-arn"] }),
-    ...(values.region === undefined ? {} : { AWS_REGION: values.region }),
+    ...(flags.auth === undefined ? {} : { KAFKA_AUTH: flags.auth }),
+    ...(flags["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: flags["secret-arn"] }),
+    ...(flags.region === undefined ? {} : { AWS_REGION: flags.region }),
   });
-  const logger = createLogger();
   const kafka = new Kafka({
     clientId: "sensor-windows-dashboard",
     brokers,
     ...(await kafkaClientAuth(auth)),
     logLevel: logLevel.ERROR,
   });
-  const orNone = (raw: string | undefined, fallback: string) =>
-    raw === undefined ? fallback : raw === "" ? null : raw;
+  return { brokers, kafka };
+};
 
-  const admin = values.group === undefined ? undefined : kafka.admin();
+/** A topic flag: absent is the default, "" is none. */
+const orNone = (raw: string | undefined, fallback: string) =>
+  raw === undefined ? fallback : raw === "" ? null : raw;
+
+/** What the dashboard shows and where it listens, from the flags; without an admin, no lag. */
+const shownByFlags = (flags: Flags, admin: Admin | undefined) => ({
+  windowsTopic: flags.topic ?? d.windowsTopic,
+  lateTopic: orNone(flags["late-topic"], d.lateTopic),
+  deadLetterTopic: orNone(flags["dead-letter-topic"], d.deadLetterTopic),
+  port: numberFlag("port", flags.port, d.port, 0, 65_535),
+  host: flags.host ?? d.host,
+  windowsPerSensor: numberFlag("windows", flags.windows, d.windowsPerSensor, 1, 10_000),
+  historyMinutes: numberFlag(
+    "history-minutes",
+    flags["history-minutes"],
+    d.historyMinutes,
+    0,
+    10_080,
+  ),
+  ...(admin === undefined || flags.group === undefined
+    ? {}
+    : { pipeline: groupProgress(admin, flags.group) }),
+});
+
+const untilStopped = () =>
+  new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+
+runCli("dashboard", async () => {
+  const flags = parseFlags();
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const { brokers, kafka } = await kafkaOf(flags);
+  const logger = createLogger();
+  const admin = flags.group === undefined ? undefined : kafka.admin();
   await admin?.connect();
   const dashboard = await startDashboard({
     kafka,
     brokers,
-    windowsTopic: values.topic ?? d.windowsTopic,
-    lateTopic: orNone(values["late-topic"], d.lateTopic),
-    deadLetterTopic: orNone(values["dead-letter-topic"], d.deadLetterTopic),
-    port: numberFlag("port", values.port, d.port, 0, 65_535),
-    host: values.host ?? d.host,
-    windowsPerSensor: numberFlag("windows", values.windows, d.windowsPerSensor, 1, 10_000),
-    historyMinutes: numberFlag(
-      "history-minutes",
-      values["history-minutes"],
-      d.historyMinutes,
-      0,
-      10_080,
-    ),
-    ...(admin === undefined || values.group === undefined
-      ? {}
-      : { pipeline: groupProgress(admin, values.group) }),
+    ...shownByFlags(flags, admin),
     logger,
   }).catch(async (error: unknown) => {
     await admin?.disconnect();
     throw error;
   });
   process.stderr.write(`dashboard: ${dashboard.url} (Ctrl-C stops)\n`);
-
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await untilStopped();
   await dashboard.stop();
   await admin?.disconnect();
   return 0;

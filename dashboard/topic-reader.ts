@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Admin, EachBatchPayload, Kafka } from "kafkajs";
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import { DEAD_LETTER_REASON_HEADER } from "../functions/output-records.ts";
 import type { Logger } from "../lib/logger.ts";
 import { DashboardTopicNotFoundError } from "./errors.ts";
@@ -44,94 +44,26 @@ export const startTopicReader = async (o: TopicReaderOptions): Promise<TopicRead
   await admin.connect();
   const groupId = `sensor-windows-dashboard-${randomUUID()}`;
   try {
-    const existing = new Set(await admin.listTopics());
-    if (!existing.has(o.windowsTopic))
-      throw new DashboardTopicNotFoundError(o.windowsTopic, o.brokers);
-    const optional = (topic: string | null, what: string) => {
-      if (topic === null || existing.has(topic)) return topic;
-      o.logger.warn(`the ${what} topic does not exist; the dashboard shows none`, { topic });
-      return null;
-    };
-    const source: DashboardSource = {
-      brokers: o.brokers,
-      windowsTopic: o.windowsTopic,
-      lateTopic: optional(o.lateTopic, "late readings"),
-      deadLetterTopic: optional(o.deadLetterTopic, "dead letters"),
-    };
+    const source = await sourceOf(admin, o);
     const topics = [source.windowsTopic, source.lateTopic, source.deadLetterTopic].filter(
       (t): t is string => t !== null,
     );
-
-    // Where each partition starts (the first record of the history) and what "caught up" means:
-    // the high watermark now.
-    const starts: { topic: string; partition: number; offset: string }[] = [];
-    const behind = new Map<string, number>();
-    const since = Date.now() - o.historyMs;
-    for (const topic of topics) {
-      const first = await admin.fetchTopicOffsetsByTimestamp(topic, since);
-      for (const end of await admin.fetchTopicOffsets(topic)) {
-        const offset = first.find((s) => s.partition === end.partition)?.offset ?? end.high;
-        starts.push({ topic, partition: end.partition, offset });
-        if (Number(offset) < Number(end.high))
-          behind.set(`${topic}:${end.partition}`, Number(end.high));
-      }
-    }
-    let caughtUp = false;
-    const checkCaughtUp = () => {
-      if (!caughtUp && behind.size === 0) {
-        caughtUp = true;
-        o.onCaughtUp();
-      }
-    };
-
-    const consumer = o.kafka.consumer({
-      groupId,
-      allowAutoTopicCreation: false,
-      // Long polls return as soon as a record arrives; this only bounds how long a stop waits.
-      maxWaitTimeInMs: 1_000,
+    const { starts, behind } = await historyStarts(admin, topics, Date.now() - o.historyMs);
+    const catchUp = catchUpWatch(behind, o.onCaughtUp);
+    const consumer = await subscribedConsumer(o, groupId, topics);
+    await consumer.run({
+      eachBatch: async ({ batch }: EachBatchPayload) => {
+        deliver(batch, source, o);
+        catchUp.read(batch);
+      },
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) =>
-      o.logger.warn("the dashboard's consumer crashed; kafkajs restarts it when it can", {
-        error: payload.error,
-        restart: payload.restart,
-      }),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    const eachBatch = async ({ batch }: EachBatchPayload) => {
-      for (const m of batch.messages) {
-        const at = Number(m.timestamp);
-        if (batch.topic === source.windowsTopic) {
-          const w = readWindow(m.value, o.aggregateField);
-          if (w === null) o.onUnreadable(batch.topic);
-          else o.onWindow(w);
-        } else if (batch.topic === source.lateTopic) {
-          const l = readLate(m.value, at);
-          if (l === null) o.onUnreadable(batch.topic);
-          else o.onLate(l);
-        } else {
-          const reason = m.headers?.[DEAD_LETTER_REASON_HEADER]?.toString();
-          const d = readDeadLetter(m.value, reason, at);
-          if (d === null) o.onUnreadable(batch.topic);
-          else o.onDeadLetter(d);
-        }
-      }
-      const key = `${batch.topic}:${batch.partition}`;
-      const end = behind.get(key);
-      // lastOffset() counts records the batch filtered out (control records) too.
-      if (end !== undefined && Number(batch.lastOffset()) >= end - 1) {
-        behind.delete(key);
-        checkCaughtUp();
-      }
-    };
-    await consumer.run({ eachBatch });
     // The group is new, so run() starts at the oldest records; seeking before the first fetch
     // moves it to the history's start (kafkajs drops any batch fetched before a seek). Offsets are
     // committed as it reads, so a consumer that kafkajs restarts goes on from there, not from the
     // oldest record. (Setting the group's offsets with the admin instead costs a group join per
     // topic, seconds each.)
     for (const start of starts) consumer.seek(start);
-    checkCaughtUp();
+    catchUp.check();
 
     return {
       source,
@@ -146,6 +78,108 @@ export const startTopicReader = async (o: TopicReaderOptions): Promise<TopicRead
     await deleteGroup(admin, groupId, o.logger);
     await admin.disconnect();
     throw error;
+  }
+};
+
+/** The topics to read: the windows topic must exist; a missing optional one is left out. */
+const sourceOf = async (admin: Admin, o: TopicReaderOptions): Promise<DashboardSource> => {
+  const existing = new Set(await admin.listTopics());
+  if (!existing.has(o.windowsTopic))
+    throw new DashboardTopicNotFoundError(o.windowsTopic, o.brokers);
+  const optional = (topic: string | null, what: string) => {
+    if (topic === null || existing.has(topic)) return topic;
+    o.logger.warn(`the ${what} topic does not exist; the dashboard shows none`, { topic });
+    return null;
+  };
+  return {
+    brokers: o.brokers,
+    windowsTopic: o.windowsTopic,
+    lateTopic: optional(o.lateTopic, "late readings"),
+    deadLetterTopic: optional(o.deadLetterTopic, "dead letters"),
+  };
+};
+
+/**
+ * Where each partition starts (the first record of the history) and what "caught up" means: the
+ * high watermark now, per partition with records to read (`<topic>:<partition>`).
+ */
+const historyStarts = async (admin: Admin, topics: readonly string[], since: number) => {
+  const starts: { topic: string; partition: number; offset: string }[] = [];
+  const behind = new Map<string, number>();
+  for (const topic of topics) {
+    const first = await admin.fetchTopicOffsetsByTimestamp(topic, since);
+    for (const end of await admin.fetchTopicOffsets(topic)) {
+      const offset = first.find((s) => s.partition === end.partition)?.offset ?? end.high;
+      starts.push({ topic, partition: end.partition, offset });
+      if (Number(offset) < Number(end.high))
+        behind.set(`${topic}:${end.partition}`, Number(end.high));
+    }
+  }
+  return { starts, behind };
+};
+
+/** Calls `onCaughtUp` once, when no partition is `behind` any more. */
+const catchUpWatch = (behind: Map<string, number>, onCaughtUp: () => void) => {
+  let caughtUp = false;
+  const check = () => {
+    if (!caughtUp && behind.size === 0) {
+      caughtUp = true;
+      onCaughtUp();
+    }
+  };
+  const read = (batch: Batch) => {
+    const key = `${batch.topic}:${batch.partition}`;
+    const end = behind.get(key);
+    // lastOffset() counts records the batch filtered out (control records) too.
+    if (end !== undefined && Number(batch.lastOffset()) >= end - 1) {
+      behind.delete(key);
+      check();
+    }
+  };
+  return { check, read };
+};
+
+/** A consumer of its own group on the topics, connected; a crash logged, kafkajs restarts it. */
+const subscribedConsumer = async (
+  o: TopicReaderOptions,
+  groupId: string,
+  topics: readonly string[],
+): Promise<Consumer> => {
+  const consumer = o.kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    // Long polls return as soon as a record arrives; this only bounds how long a stop waits.
+    maxWaitTimeInMs: 1_000,
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) =>
+    o.logger.warn("the dashboard's consumer crashed; kafkajs restarts it when it can", {
+      error: payload.error,
+      restart: payload.restart,
+    }),
+  );
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+  return consumer;
+};
+
+/** Each record of the batch, read as its topic's kind, to its listener (or `onUnreadable`). */
+const deliver = (batch: Batch, source: DashboardSource, o: TopicReaderOptions) => {
+  for (const m of batch.messages) {
+    const at = Number(m.timestamp);
+    if (batch.topic === source.windowsTopic) {
+      const w = readWindow(m.value, o.aggregateField);
+      if (w === null) o.onUnreadable(batch.topic);
+      else o.onWindow(w);
+    } else if (batch.topic === source.lateTopic) {
+      const l = readLate(m.value, at);
+      if (l === null) o.onUnreadable(batch.topic);
+      else o.onLate(l);
+    } else {
+      const reason = m.headers?.[DEAD_LETTER_REASON_HEADER]?.toString();
+      const d = readDeadLetter(m.value, reason, at);
+      if (d === null) o.onUnreadable(batch.topic);
+      else o.onDeadLetter(d);
+    }
   }
 };
 

@@ -112,31 +112,42 @@ export const defaultConsumerGroupId = (functionName: string, stackName = LOCAL_S
  * the setting, the allowed range and the value found.
  */
 export const resolveTrigger = (functionName: string, input: TriggerInput): TriggerDeclaration => {
-  const t: TriggerDeclaration = {
-    ...defaults,
-    consumerGroupId: defaultConsumerGroupId(functionName),
-    ...stripUndefined({ ...input, errorControls: undefined, provisionedPollers: undefined }),
-    topic: input.topic,
-    ...(input.provisionedPollers === undefined && input.errorControls === undefined
-      ? {}
-      : { provisionedPollers: input.provisionedPollers ?? defaultProvisionedPollers }),
-    ...(input.errorControls === undefined
-      ? {}
-      : {
-          errorControls: {
-            maximumRetryAttempts: -1,
-            maximumRecordAgeInSeconds: -1,
-            bisectBatchOnFunctionError: false,
-            functionResponseTypes: [],
-            ...stripUndefined(input.errorControls),
-          },
-        }),
-  };
+  const t = withDefaults(functionName, input);
   const where = `trigger of ${functionName}:`;
-  check(
-    /^[a-zA-Z0-9._-]{1,249}$/.test(t.topic),
-    `${where} Topic must be a Kafka topic name, got "${t.topic}"`,
-  );
+  for (const rule of triggerRules) rule(where, t);
+  return t;
+};
+
+const withDefaults = (functionName: string, input: TriggerInput): TriggerDeclaration => ({
+  ...defaults,
+  consumerGroupId: defaultConsumerGroupId(functionName),
+  ...stripUndefined({ ...input, errorControls: undefined, provisionedPollers: undefined }),
+  topic: input.topic,
+  ...(input.provisionedPollers === undefined && input.errorControls === undefined
+    ? {}
+    : { provisionedPollers: input.provisionedPollers ?? defaultProvisionedPollers }),
+  ...(input.errorControls === undefined
+    ? {}
+    : {
+        errorControls: {
+          maximumRetryAttempts: -1,
+          maximumRecordAgeInSeconds: -1,
+          bisectBatchOnFunctionError: false,
+          functionResponseTypes: [],
+          ...stripUndefined(input.errorControls),
+        },
+      }),
+});
+
+/** One check of a resolved trigger; `where` starts its message. */
+type TriggerRule = (where: string, t: TriggerDeclaration) => void;
+
+const isTopicName = (name: string) => /^[a-zA-Z0-9._-]{1,249}$/.test(name);
+
+const topicIsKafkaName: TriggerRule = (where, t) =>
+  check(isTopicName(t.topic), `${where} Topic must be a Kafka topic name, got "${t.topic}"`);
+
+const sizesInRange: TriggerRule = (where, t) => {
   checkRange(where, "BatchSize", t.batchSize, 1, 10_000, true);
   checkRange(
     where,
@@ -148,11 +159,15 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
   );
   checkRange(where, "Timeout", t.timeoutSeconds, 1, 840, true);
   checkRange(where, "MemorySize", t.memorySizeMb, 128, 10_240, true);
-  const p = t.provisionedPollers;
-  if (p !== undefined) {
-    checkRange(where, "MinimumPollers", p.minimumPollers, 1, 200, true);
-    checkRange(where, "MaximumPollers", p.maximumPollers, p.minimumPollers, 2000, true);
-  }
+};
+
+const pollersInRange: TriggerRule = (where, { provisionedPollers: p }) => {
+  if (p === undefined) return;
+  checkRange(where, "MinimumPollers", p.minimumPollers, 1, 200, true);
+  checkRange(where, "MaximumPollers", p.maximumPollers, p.minimumPollers, 2000, true);
+};
+
+const startingPositionKnown: TriggerRule = (where, t) => {
   check(
     Object.values(StartingPosition).includes(t.startingPosition),
     `${where} StartingPosition must be one of LATEST, TRIM_HORIZON, AT_TIMESTAMP, got "${t.startingPosition}"`,
@@ -163,49 +178,62 @@ export const resolveTrigger = (functionName: string, input: TriggerInput): Trigg
       `${where} StartingPositionTimestamp (Unix seconds) is required with AT_TIMESTAMP, got ${t.startingPositionTimestamp}`,
     );
   }
+};
+
+const consumerGroupIdLength: TriggerRule = (where, t) =>
   check(
     t.consumerGroupId.length > 0 && t.consumerGroupId.length <= 200,
     `${where} ConsumerGroupId must be 1..200 characters, got "${t.consumerGroupId}"`,
   );
-  validateFilterCriteria(where, t.filterCriteria);
+
+const eventFlavourKnown: TriggerRule = (where, t) =>
   check(
     Object.values(EventFlavour).includes(t.eventFlavour),
     `${where} eventFlavour must be msk or self-managed, got "${t.eventFlavour}"`,
   );
-  const e = t.errorControls;
-  if (e !== undefined) {
-    check(
-      e.maximumRetryAttempts === -1 ||
-        (Number.isInteger(e.maximumRetryAttempts) &&
-          e.maximumRetryAttempts >= 0 &&
-          e.maximumRetryAttempts <= 10_000),
-      `${where} MaximumRetryAttempts must be -1 or 0..10000, got ${e.maximumRetryAttempts}`,
-    );
-    check(
-      e.maximumRecordAgeInSeconds === -1 ||
-        (Number.isInteger(e.maximumRecordAgeInSeconds) &&
-          e.maximumRecordAgeInSeconds >= 60 &&
-          e.maximumRecordAgeInSeconds <= 604_800),
-      `${where} MaximumRecordAgeInSeconds must be -1 or 60..604800, got ${e.maximumRecordAgeInSeconds}`,
-    );
-    check(
-      e.functionResponseTypes.every((r) => r === "ReportBatchItemFailures"),
-      `${where} FunctionResponseTypes may only hold "ReportBatchItemFailures", got ${JSON.stringify(e.functionResponseTypes)}`,
-    );
-    if (e.onFailureTopic !== undefined) {
-      check(
-        /^[a-zA-Z0-9._-]{1,249}$/.test(e.onFailureTopic),
-        `${where} on-failure destination must be a Kafka topic name, got "${e.onFailureTopic}"`,
-      );
-      // AWS refuses it, to prevent a loop (kafka-on-failure-destination.html, "No recursion").
-      check(
-        e.onFailureTopic !== t.topic,
-        `${where} the on-failure destination "${e.onFailureTopic}" is the trigger's own topic, which AWS refuses (records given up on would come back): use another topic`,
-      );
-    }
-  }
-  return t;
+
+const errorControlsInRange: TriggerRule = (where, { errorControls: e }) => {
+  if (e === undefined) return;
+  checkInfiniteOrRange(where, "MaximumRetryAttempts", e.maximumRetryAttempts, 0, 10_000);
+  checkInfiniteOrRange(
+    where,
+    "MaximumRecordAgeInSeconds",
+    e.maximumRecordAgeInSeconds,
+    60,
+    604_800,
+  );
+  check(
+    e.functionResponseTypes.every((r) => r === "ReportBatchItemFailures"),
+    `${where} FunctionResponseTypes may only hold "ReportBatchItemFailures", got ${JSON.stringify(e.functionResponseTypes)}`,
+  );
 };
+
+const onFailureTopicElsewhere: TriggerRule = (where, t) => {
+  const topic = t.errorControls?.onFailureTopic;
+  if (topic === undefined) return;
+  check(
+    isTopicName(topic),
+    `${where} on-failure destination must be a Kafka topic name, got "${topic}"`,
+  );
+  // AWS refuses it, to prevent a loop (kafka-on-failure-destination.html, "No recursion").
+  check(
+    topic !== t.topic,
+    `${where} the on-failure destination "${topic}" is the trigger's own topic, which AWS refuses (records given up on would come back): use another topic`,
+  );
+};
+
+/** The checks, in the order they run: the first that fails names what is wrong. */
+const triggerRules: readonly TriggerRule[] = [
+  topicIsKafkaName,
+  sizesInRange,
+  pollersInRange,
+  startingPositionKnown,
+  consumerGroupIdLength,
+  (where, t) => validateFilterCriteria(where, t.filterCriteria),
+  eventFlavourKnown,
+  errorControlsInRange,
+  onFailureTopicElsewhere,
+];
 
 const checkRange = (
   where: string,
@@ -221,6 +249,19 @@ const checkRange = (
       value <= max &&
       (!integer || Number.isInteger(value)),
     `${where} ${name} must be ${integer ? "an integer " : ""}${min}..${max}, got ${value}`,
+  );
+
+/** -1 (infinite), or an integer in min..max. */
+const checkInfiniteOrRange = (
+  where: string,
+  name: string,
+  value: number,
+  min: number,
+  max: number,
+) =>
+  check(
+    value === -1 || (Number.isInteger(value) && value >= min && value <= max),
+    `${where} ${name} must be -1 or ${min}..${max}, got ${value}`,
   );
 
 const check = (ok: boolean, message: string) => {

@@ -25,15 +25,30 @@ export interface GeneratedFile {
   what: string;
 }
 
-export const functionFiles = (o: NewFunctionOptions): GeneratedFile[] => {
+/** What the files name: the options, the function's logical id, its handler factory and logic file. */
+const namesOf = (o: NewFunctionOptions) => {
   const pascal = logicalIdOf(o.name);
-  const create = `create${pascal}Handler`;
-  const logic = `${o.name}-handler.ts`;
+  return { ...o, pascal, create: `create${pascal}Handler`, logic: `${o.name}-handler.ts` };
+};
+type Names = ReturnType<typeof namesOf>;
+
+export const functionFiles = (o: NewFunctionOptions): GeneratedFile[] => {
+  const names = namesOf(o);
   return [
-    {
-      path: "function.ts",
-      what: "its registration: trigger, settings, the topic it writes (found by the harness, the build and the template)",
-      content: `import { kafkaFunction, Setting } from "../function-declaration.ts";
+    registrationFile,
+    triggerFile,
+    logicFile,
+    handlerFile,
+    testFile,
+    fixtureFile,
+    readmeFile,
+  ].map((file) => file(names));
+};
+
+const registrationFile = (o: Names): GeneratedFile => ({
+  path: "function.ts",
+  what: "its registration: trigger, settings, the topic it writes (found by the harness, the build and the template)",
+  content: `import { kafkaFunction, Setting } from "../function-declaration.ts";
 import { trigger } from "./trigger.ts";
 
 /**
@@ -49,7 +64,7 @@ export const declaration = kafkaFunction({
   settings: {
     outputTopic: Setting.topic({
       env: "OUTPUT_TOPIC",
-      parameter: "${pascal}OutputTopic",
+      parameter: "${o.pascal}OutputTopic",
       default: "${o.outputTopic}",
       description: "Where ${o.name} writes",
     }),
@@ -57,11 +72,12 @@ export const declaration = kafkaFunction({
   outputTopics: ["outputTopic"],
 });
 `,
-    },
-    {
-      path: "trigger.ts",
-      what: `its Kafka trigger: ${o.topic}, its own consumer group, LATEST`,
-      content: `import { resolveTrigger } from "../trigger-declaration.ts";
+});
+
+const triggerFile = (o: Names): GeneratedFile => ({
+  path: "trigger.ts",
+  what: `its Kafka trigger: ${o.topic}, its own consumer group, LATEST`,
+  content: `import { resolveTrigger } from "../trigger-declaration.ts";
 
 /**
  * The Kafka trigger of \`${o.name}\`: what the harness polls locally and the template deploys in
@@ -79,25 +95,26 @@ export const trigger = resolveTrigger("${o.name}", {
   memorySizeMb: 256,
 });
 `,
-    },
-    {
-      path: logic,
-      what: `the logic, over injected dependencies: forwards each record to ${o.outputTopic}; change it`,
-      content: `import type { Logger } from "../../lib/logger.ts";
+});
+
+const logicFile = (o: Names): GeneratedFile => ({
+  path: o.logic,
+  what: `the logic, over injected dependencies: forwards each record to ${o.outputTopic}; change it`,
+  content: `import type { Logger } from "../../lib/logger.ts";
 import { keyText, recordsOf, valueText } from "../kafka-records.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { SOURCE_RECORD_HEADER, sourceRecordId } from "../output-records.ts";
 import type { OutputRecord, RecordSink } from "../record-sink.ts";
 
 /** Everything the handler needs, injected: built once per cold start (handler.ts), or by a test. */
-export interface ${pascal}Dependencies {
+export interface ${o.pascal}Dependencies {
   outputTopic: string;
   sink: RecordSink;
   logger: Logger;
 }
 
 /** What one invocation did: logged, written as metrics, shown by the harness, returned to tests. */
-export interface ${pascal}Summary {
+export interface ${o.pascal}Summary {
   records: number;
   produced: number;
   skipped: number;
@@ -110,8 +127,8 @@ export interface ${pascal}Summary {
  * skipped. Put what your function does in the loop. Never throw for one bad record: the trigger
  * would retry the batch, and the partition would stall on it.
  */
-export const ${create} = (deps: ${pascal}Dependencies) => {
-  return async (event: KafkaTriggerEvent): Promise<${pascal}Summary> => {
+export const ${o.create} = (deps: ${o.pascal}Dependencies) => {
+  return async (event: KafkaTriggerEvent): Promise<${o.pascal}Summary> => {
     const records = recordsOf(event);
     const output: OutputRecord[] = [];
     let skipped = 0;
@@ -136,18 +153,19 @@ export const ${create} = (deps: ${pascal}Dependencies) => {
   };
 };
 `,
-    },
-    {
-      path: "handler.ts",
-      what: "the Lambda entry point: settings once per cold start, the Kafka producer, metrics",
-      content: `import type { Context } from "aws-lambda";
+});
+
+const handlerFile = (o: Names): GeneratedFile => ({
+  path: "handler.ts",
+  what: "the Lambda entry point: settings once per cold start, the Kafka producer, metrics",
+  content: `import type { Context } from "aws-lambda";
 import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
 import { readSettings } from "../function-declaration.ts";
 import { configuredBrokers, lazyKafkaSink } from "../kafka-sink.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { declaration } from "./function.ts";
-import { ${create} } from "./${logic}";
+import { ${o.create} } from "./${o.logic}";
 
 /*
  * The Lambda entry point (index.handler in the bundle). Settings are read and checked once per
@@ -161,7 +179,7 @@ const { outputTopic } = readSettings(declaration.settings);
 const sinkFor = lazyKafkaSink(configuredBrokers(), FUNCTION_NAME, logger);
 
 export const handler = async (event: KafkaTriggerEvent, context?: Context): Promise<void> => {
-  const handle = ${create}({
+  const handle = ${o.create}({
     outputTopic,
     sink: await sinkFor(event.bootstrapServers),
     logger: context ? logger.child({ requestId: context.awsRequestId }) : logger,
@@ -171,14 +189,15 @@ export const handler = async (event: KafkaTriggerEvent, context?: Context): Prom
   writeEmbeddedMetrics({ ...summary });
 };
 `,
-    },
-    {
-      path: `${o.name}.test.ts`,
-      what: "its unit test: the fixture event and plain records in, the produced records asserted (testing kit only)",
-      content: `import { describe, expect, it } from "vitest";
+});
+
+const testFile = (o: Names): GeneratedFile => ({
+  path: `${o.name}.test.ts`,
+  what: "its unit test: the fixture event and plain records in, the produced records asserted (testing kit only)",
+  content: `import { describe, expect, it } from "vitest";
 import { fixtureEvent, kafkaEvent, MemoryRecordSink, silentLogger } from "../testing/index.ts";
 import { declaration } from "./function.ts";
-import { ${create} } from "./${logic}";
+import { ${o.create} } from "./${o.logic}";
 
 /*
  * The unit tests of \`${o.name}\`, with the testing kit (functions/testing/README.md): build the
@@ -189,7 +208,7 @@ import { ${create} } from "./${logic}";
 const OUTPUT = declaration.settings.outputTopic.default;
 const FIXTURE = new URL("./fixtures/event.json", import.meta.url);
 const handlerWith = (sink: MemoryRecordSink) =>
-  ${create}({ outputTopic: OUTPUT, sink, logger: silentLogger });
+  ${o.create}({ outputTopic: OUTPUT, sink, logger: silentLogger });
 
 describe("${o.name}", () => {
   it("forwards each record of the fixture event with a value, keyed like the original", async () => {
@@ -222,31 +241,33 @@ describe("${o.name}", () => {
   });
 });
 `,
-    },
-    {
-      path: "fixtures/event.json",
-      what: "a fixture event: two readings and a record without a value, as the trigger delivers them",
-      content: `${JSON.stringify(
-        kafkaEvent(
-          [
-            {
-              key: "Sensor1",
-              value: { ts: DEFAULT_TIMESTAMP, value: 21.5 },
-              headers: { uuid: "7c4a8d09-ca37-4d6c-9f3b-0a1f2e3d4c5b" },
-            },
-            { key: "Sensor2", value: { ts: DEFAULT_TIMESTAMP + 1000, value: 30 } },
-            { key: "Sensor1", value: null },
-          ],
-          { topic: o.topic, firstOffset: 100 },
-        ),
-        null,
-        2,
-      )}\n`,
-    },
-    {
-      path: "README.md",
-      what: "what it does, its settings, how to test, run and deploy it",
-      content: `# ${o.name}
+});
+
+const fixtureFile = (o: Names): GeneratedFile => ({
+  path: "fixtures/event.json",
+  what: "a fixture event: two readings and a record without a value, as the trigger delivers them",
+  content: `${JSON.stringify(
+    kafkaEvent(
+      [
+        {
+          key: "Sensor1",
+          value: { ts: DEFAULT_TIMESTAMP, value: 21.5 },
+          headers: { uuid: "7c4a8d09-ca37-4d6c-9f3b-0a1f2e3d4c5b" },
+        },
+        { key: "Sensor2", value: { ts: DEFAULT_TIMESTAMP + 1000, value: 30 } },
+        { key: "Sensor1", value: null },
+      ],
+      { topic: o.topic, firstOffset: 100 },
+    ),
+    null,
+    2,
+  )}\n`,
+});
+
+const readmeFile = (o: Names): GeneratedFile => ({
+  path: "README.md",
+  what: "what it does, its settings, how to test, run and deploy it",
+  content: `# ${o.name}
 
 Records of \`${o.topic}\` in, forwarded to \`${o.outputTopic}\`: the starting point
 \`npm run new-function\` wrote. Say here what it does once it does it.
@@ -255,7 +276,7 @@ Records of \`${o.topic}\` in, forwarded to \`${o.outputTopic}\`: the starting po
 |---|---|
 | \`function.ts\` | its registration: the trigger, the settings it reads, the topics it writes |
 | \`trigger.ts\` | its Kafka trigger (\`${o.topic}\`, consumer group \`<stack name>-${o.name}\`, \`LATEST\`) |
-| \`${logic}\` | the logic, over injected dependencies: what the tests call |
+| \`${o.logic}\` | the logic, over injected dependencies: what the tests call |
 | \`handler.ts\` | the Lambda entry point: settings, the Kafka producer, metrics |
 | \`${o.name}.test.ts\`, \`fixtures/event.json\` | unit tests with the testing kit (\`functions/testing/\`) |
 
@@ -263,7 +284,7 @@ Records of \`${o.topic}\` in, forwarded to \`${o.outputTopic}\`: the starting po
 
 | variable | template parameter | default | meaning |
 |---|---|---|---|
-| \`OUTPUT_TOPIC\` | \`${pascal}OutputTopic\` | \`${o.outputTopic}\` | where it writes (create it before deploying) |
+| \`OUTPUT_TOPIC\` | \`${o.pascal}OutputTopic\` | \`${o.outputTopic}\` | where it writes (create it before deploying) |
 
 ## Test, run, deploy
 
@@ -276,6 +297,4 @@ npm run deploy                                      # with the rest of the stack
 After changing \`function.ts\` or \`trigger.ts\`, run \`npm run template\`: a test fails while
 template.yaml is stale.
 `,
-    },
-  ];
-};
+});

@@ -277,46 +277,13 @@ export class DynamoWindowStateStore<S, X = unknown> implements PartitionStateSto
     head: Head,
     version: number,
   ): Promise<Record<string, AttributeValue>> {
-    const now = this.#options.now();
-    const isNew = change.expectedVersion === 0;
-    const entry = change.outputs && outboxEntry(change.outputs, head.segments.at(-1) as SegmentRef);
-    const sets = ["#head = :head", "#version = :next", "#ttl = :ttl"];
-    const values: Record<string, AttributeValue> = {
-      ":head": { S: JSON.stringify(head) },
-      ":next": { N: String(version) },
-      ":ttl": { N: String(expiresAt(now, this.#options.retentionMs)) },
-      ...idleValues(change.idleAt),
-    };
-    const names: Record<string, string> = {
-      "#head": "head",
-      "#version": "version",
-      "#ttl": TTL,
-      "#pk": PK,
-      "#outbox": "outbox",
-      ...idleNames(),
-    };
-    if (isNew) {
-      sets.push("#outbox = :outbox");
-      values[":outbox"] = { M: entry ? { [version]: entry } : {} };
-    } else if (entry) {
-      sets.push("#outbox.#seq = :entry");
-      names["#seq"] = String(version);
-      values[":entry"] = entry;
-    }
-    if (!isNew) values[":expected"] = { N: String(change.expectedVersion) };
+    const ttl = expiresAt(this.#options.now(), this.#options.retentionMs);
     try {
       const { Attributes } = await this.#send(
         new UpdateItemCommand({
           TableName: this.#options.tableName,
           Key: { [PK]: { S: headKeyPrefix + partitionId } },
-          ...usedNames(
-            {
-              ...idleUpdate(change.idleAt, "", sets),
-              ConditionExpression: isNew ? "attribute_not_exists(#pk)" : "#version = :expected",
-            },
-            names,
-          ),
-          ExpressionAttributeValues: values,
+          ...headUpdate(change, head, version, ttl),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
@@ -324,16 +291,30 @@ export class DynamoWindowStateStore<S, X = unknown> implements PartitionStateSto
       return Attributes ?? {};
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        const current = error.Item;
-        if (current !== undefined && headToken(current) === head.token) return current;
-        this.#heads.delete(partitionId);
-        throw new StateConflictError(
-          `partition ${partitionId} in ${this.#options.tableName} changed underneath this commit (expected version ${change.expectedVersion}, found ${current?.version?.N ?? "none"}); the work will be redone`,
-          { cause: error },
-        );
+        return this.#ownCommitOrConflict(partitionId, change, head, error);
       }
       throw this.#translate(error);
     }
+  }
+
+  /**
+   * The head as this commit wrote it, when the head's condition failed only because an earlier
+   * attempt of the same request landed (its reply lost): the head holds this commit's token.
+   * Otherwise another writer got there first.
+   */
+  #ownCommitOrConflict(
+    partitionId: string,
+    change: PartitionCommit<S, X>,
+    head: Head,
+    error: ConditionalCheckFailedException,
+  ): Record<string, AttributeValue> {
+    const current = error.Item;
+    if (current !== undefined && headToken(current) === head.token) return current;
+    this.#heads.delete(partitionId);
+    throw new StateConflictError(
+      `partition ${partitionId} in ${this.#options.tableName} changed underneath this commit (expected version ${change.expectedVersion}, found ${current?.version?.N ?? "none"}); the work will be redone`,
+      { cause: error },
+    );
   }
 
   async #getHead(partitionId: string): Promise<Record<string, AttributeValue> | undefined> {
@@ -568,6 +549,55 @@ const outboxEntry = (
     ref: { S: refToString(ref) },
   },
 });
+
+/**
+ * The head update's expressions: the new head, version and TTL, the outbox entry of the commit's
+ * outputs (a new head starts the outbox), the idle index's fields; on condition that the head is
+ * still at the version read (or, for the first commit, absent).
+ */
+const headUpdate = <S, X>(
+  change: PartitionCommit<S, X>,
+  head: Head,
+  version: number,
+  ttl: number,
+) => {
+  const isNew = change.expectedVersion === 0;
+  const entry = change.outputs && outboxEntry(change.outputs, head.segments.at(-1) as SegmentRef);
+  const sets = ["#head = :head", "#version = :next", "#ttl = :ttl"];
+  const values: Record<string, AttributeValue> = {
+    ":head": { S: JSON.stringify(head) },
+    ":next": { N: String(version) },
+    ":ttl": { N: String(ttl) },
+    ...idleValues(change.idleAt),
+  };
+  const names: Record<string, string> = {
+    "#head": "head",
+    "#version": "version",
+    "#ttl": TTL,
+    "#pk": PK,
+    "#outbox": "outbox",
+    ...idleNames(),
+  };
+  if (isNew) {
+    sets.push("#outbox = :outbox");
+    values[":outbox"] = { M: entry ? { [version]: entry } : {} };
+  } else if (entry) {
+    sets.push("#outbox.#seq = :entry");
+    names["#seq"] = String(version);
+    values[":entry"] = entry;
+  }
+  if (!isNew) values[":expected"] = { N: String(change.expectedVersion) };
+  return {
+    ...usedNames(
+      {
+        ...idleUpdate(change.idleAt, "", sets),
+        ConditionExpression: isNew ? "attribute_not_exists(#pk)" : "#version = :expected",
+      },
+      names,
+    ),
+    ExpressionAttributeValues: values,
+  };
+};
 
 const refToString = (ref: SegmentRef) => `${ref.id}/${ref.parts}/${ref.at}`;
 const refFromString = (s: string): SegmentRef => {
