@@ -61,6 +61,8 @@ export interface HarnessOptions {
    */
   onePartitionPerEvent?: boolean;
   retryBackoff?: { initialMs: number; maxMs: number };
+  /** Called after each successful invocation with the function's name and the records it took. */
+  onDelivered?: (functionName: string, records: number) => void;
 }
 
 export interface Harness {
@@ -90,6 +92,9 @@ export const startHarness = async (options: HarnessOptions): Promise<Harness> =>
         ? {}
         : { onePartitionPerEvent: options.onePartitionPerEvent }),
       ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
+      ...(options.onDelivered === undefined
+        ? {}
+        : { onDelivered: (records: number) => options.onDelivered?.(f.name, records) }),
     });
   });
   await Promise.all(mappings.map((m) => m.start()));
