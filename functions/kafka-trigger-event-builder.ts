@@ -190,3 +190,118 @@ export const EVENT_ENVELOPE_BYTES = 1024;
 /** What a partition's entry adds to `records` besides its records: `"<topic>-<partition>":[],`. */
 export const partitionKeyJsonBytes = (topic: string, partition: number): number =>
   jsonStringBytes(topic) + 1 + numberJsonBytes(partition) + ":[],".length;
+
+/**
+ * A record as the mapping holds it: its coordinates, and its JSON in the event, built once from
+ * the fetched message. Lambda hands a function its event as a JSON payload; building the payload
+ * straight from the fetched buffers (base64 of the key and value, each header byte a number) costs
+ * one string per record instead of an object graph per record serialized later, and retries,
+ * bisection and partial responses reuse it.
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html
+ */
+export interface PolledRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  /** The record exactly as `JSON.stringify(toTriggerRecord(...))` writes it. */
+  json: string;
+  /** `json`'s UTF-8 bytes. */
+  bytes: number;
+}
+
+/** The record of a consumed message as JSON text, with the fields in `toTriggerRecord`'s order. */
+export const toPolledRecord = (
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+  timestampType: TimestampType = "CREATE_TIME",
+): PolledRecord => {
+  const offset = Number(message.offset);
+  const timestamp = Number(message.timestamp);
+  const topicJson = jsonStringOf(topic);
+  let json = `{"topic":${topicJson.json},"partition":${partition},"offset":${offset},"timestamp":${timestamp},"timestampType":"${timestampType}","headers":`;
+  let extraBytes = topicJson.extraBytes;
+  const headers = headersJsonOf(message);
+  json += headers.json;
+  extraBytes += headers.extraBytes;
+  const { key, value } = message;
+  if (key !== null && key !== undefined) json += `,"key":"${key.toString("base64")}"`;
+  if (value !== null && value !== undefined) json += `,"value":"${value.toString("base64")}"`;
+  json += "}";
+  return { topic, partition, offset, timestamp, json, bytes: json.length + extraBytes };
+};
+
+/** `[{"name":[1,-2]},...]`: one entry per header value, as `headersOf` builds them. */
+const headersJsonOf = (message: KafkaMessage): { json: string; extraBytes: number } => {
+  const raw = message.headers;
+  let json = "[";
+  let extraBytes = 0;
+  if (raw !== undefined) {
+    for (const name in raw) {
+      const value = raw[name];
+      const nameJson = jsonStringOf(name);
+      for (const v of Array.isArray(value) ? value : [value]) {
+        json += `${json.length > 1 ? "," : ""}{${nameJson.json}:${signedBytesJson(v)}}`;
+        extraBytes += nameJson.extraBytes;
+      }
+    }
+  }
+  return { json: `${json}]`, extraBytes };
+};
+
+/** `[1,-2,...]`: bytes as Java's signed `byte`, written without an array of numbers in between. */
+const signedBytesJson = (value: Buffer | string | undefined): string => {
+  const bytes = typeof value === "string" ? Buffer.from(value) : (value ?? NO_BYTES);
+  if (bytes.length === 0) return "[]";
+  let json = `[${SIGNED_BYTE[bytes[0] as number]}`;
+  for (let i = 1; i < bytes.length; i++) json += `,${SIGNED_BYTE[bytes[i] as number]}`;
+  return `${json}]`;
+};
+const SIGNED_BYTE = Array.from({ length: 256 }, (_, b) => String(b > 127 ? b - 256 : b));
+
+/**
+ * A string as JSON, and how many more UTF-8 bytes than characters it has, remembered: a batch has
+ * one topic and few header names, so the same few strings come back record after record.
+ */
+const jsonStringOf = (text: string): { json: string; extraBytes: number } => {
+  let found = jsonStrings.get(text);
+  if (found === undefined) {
+    const json = JSON.stringify(text);
+    found = { json, extraBytes: Buffer.byteLength(json) - json.length };
+    if (jsonStrings.size >= 1_000) jsonStrings.clear();
+    jsonStrings.set(text, found);
+  }
+  return found;
+};
+const jsonStrings = new Map<string, { json: string; extraBytes: number }>();
+
+/**
+ * The event for one batch as the JSON payload Lambda invokes the function with: the same document
+ * `buildTriggerEvent` makes, written from each record's JSON, partitions in the order they come.
+ */
+export const triggerEventJson = (source: EventSource, records: readonly PolledRecord[]): string => {
+  const grouped = new Map<string, string[]>();
+  let list: string[] = [];
+  let topic: string | undefined;
+  let partition = -1;
+  for (const r of records) {
+    // Records come in runs of one partition: find its list once per run, not once per record.
+    if (r.partition !== partition || r.topic !== topic) {
+      topic = r.topic;
+      partition = r.partition;
+      const id = `${topic}-${partition}`;
+      list = grouped.get(id) ?? [];
+      grouped.set(id, list);
+    }
+    list.push(r.json);
+  }
+  const entries: string[] = [];
+  for (const [id, json] of grouped) entries.push(`${JSON.stringify(id)}:[${json.join(",")}]`);
+  const servers = JSON.stringify(source.bootstrapServers.join(","));
+  const head =
+    source.flavour === EventFlavour.msk
+      ? `{"eventSource":"aws:kafka","eventSourceArn":${JSON.stringify(source.clusterArn)},`
+      : `{"eventSource":"SelfManagedKafka",`;
+  return `${head}"bootstrapServers":${servers},"records":{${entries.join(",")}}}`;
+};

@@ -1,8 +1,8 @@
 import type { KafkaMessage } from "kafkajs";
-import type { KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
 import {
   EVENT_ENVELOPE_BYTES,
   MAX_EVENT_BYTES,
+  type PolledRecord,
   partitionKeyJsonBytes,
   recordJsonBytes,
 } from "../functions/kafka-trigger-event-builder.ts";
@@ -10,7 +10,7 @@ import {
 /** A batch cut from the fetched records of one or more partitions. */
 export interface PolledBatch {
   /** What the event carries: each partition's records in offset order, one partition after the other. */
-  records: KafkaTriggerRecord[];
+  records: PolledRecord[];
   /**
    * Per partition in the batch, the offset to commit once the batch is done: the one after its last
    * record, filtered-out records included (they ride along and are committed with the batch).
@@ -23,7 +23,7 @@ export interface CutRules {
   /** One partition per event (the harness's old behaviour), instead of a poller's mix. */
   onePartitionPerEvent: boolean;
   /** The record as delivered, or undefined when the filters drop it. */
-  toRecord: (partition: number, message: KafkaMessage) => KafkaTriggerRecord | undefined;
+  toRecord: (partition: number, message: KafkaMessage) => PolledRecord | undefined;
 }
 
 interface Partition {
@@ -138,7 +138,7 @@ export class FetchedRecords {
       const message = p.fetched[taken] as KafkaMessage;
       const record = rules.toRecord(partition, message);
       if (record !== undefined) {
-        const bytes = recordJsonBytes(record) + keyBytes;
+        const bytes = record.bytes + 1 + keyBytes; // and the comma after it
         if (batch.records.length > 0 && size.bytes + bytes > MAX_EVENT_BYTES) {
           size.full = true;
           break;

@@ -58,6 +58,8 @@ export interface HarnessOptions {
    */
   onePartitionPerEvent?: boolean;
   retryBackoff?: { initialMs: number; maxMs: number };
+  /** Called after each successful invocation with the function's name and the records it took. */
+  onDelivered?: (functionName: string, records: number) => void;
 }
 
 export interface Harness {
@@ -87,6 +89,9 @@ export const startHarness = async (options: HarnessOptions): Promise<Harness> =>
         ? {}
         : { onePartitionPerEvent: options.onePartitionPerEvent }),
       ...(options.retryBackoff === undefined ? {} : { retryBackoff: options.retryBackoff }),
+      ...(options.onDelivered === undefined
+        ? {}
+        : { onDelivered: (records: number) => options.onDelivered?.(f.name, records) }),
     });
   });
   await Promise.all(mappings.map((m) => m.start()));
@@ -132,7 +137,7 @@ const runOnSchedule = (s: ScheduledFunction, invoker: Invoker, logger: Logger) =
   const timer = setInterval(() => {
     if (running !== undefined) return;
     running = invoker
-      .invoke(scheduledEvent(s.name), s.timeoutSeconds ?? 60)
+      .invoke(JSON.stringify(scheduledEvent(s.name)), s.timeoutSeconds ?? 60)
       .then((result) => {
         if (!result.ok)
           logger.error("scheduled invocation failed; the next one retries", {

@@ -8,8 +8,11 @@ export type InvocationResult =
 
 /** Runs a function's invocations: each in a sandbox (`SandboxPool`), or in this process. */
 export interface Invoker {
-  /** One invocation with `event`, ended as failed at the function timeout. */
-  invoke(event: unknown, timeoutSeconds: number): Promise<InvocationResult>;
+  /**
+   * One invocation with an event given as its JSON payload (Lambda invokes a function with JSON
+   * and its runtime parses it), ended as failed at the function timeout.
+   */
+  invoke(payload: string, timeoutSeconds: number): Promise<InvocationResult>;
   /** Ends every idle sandbox; call once no invocation is in flight. */
   close(): Promise<void>;
 }
@@ -33,7 +36,7 @@ export const inProcessInvoker = (
   const logStreamName = newLogStreamName();
   let coldStart = true;
   return {
-    async invoke(event, timeoutSeconds) {
+    async invoke(payload, timeoutSeconds) {
       const wasCold = coldStart;
       coldStart = false;
       const deadline = Date.now() + timeoutSeconds * 1000;
@@ -46,7 +49,8 @@ export const inProcessInvoker = (
         );
       });
       try {
-        const response = await Promise.race([handler(event as never, context), timeout]);
+        const event = JSON.parse(payload) as never;
+        const response = await Promise.race([handler(event, context), timeout]);
         return { ok: true, response, coldStart: wasCold };
       } catch (error) {
         return { ok: false, error, coldStart: wasCold };

@@ -5,7 +5,7 @@ import type { LogLevelName } from "../lib/logger.ts";
 
 /**
  * What the harness and a sandbox (a worker thread running one function) tell each other. All of
- * it is structured-clonable: the event in; the response, errors, log lines and metrics out.
+ * it is structured-clonable: the event (its JSON payload) in; the response, errors, log lines and metrics out.
  */
 
 /** A sandbox's `workerData`. */
@@ -26,7 +26,8 @@ export interface SandboxSettings {
 export interface InvokeMessage {
   type: "invoke";
   id: number;
-  event: unknown;
+  /** The event as JSON, as Lambda's runtime receives it: one string to copy, parsed in the sandbox. */
+  payload: string;
   awsRequestId: string;
   /** When the function timeout ends the invocation (ms since the epoch). */
   deadline: number;

@@ -51,7 +51,7 @@ const invoke = async (handler: Handler, message: InvokeMessage): Promise<Invocat
     awsRequestId: message.awsRequestId,
   });
   try {
-    const response = await handler(message.event, context);
+    const response = await handler(JSON.parse(message.payload), context);
     return {
       type: "result",
       id: message.id,

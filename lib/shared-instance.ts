@@ -11,13 +11,21 @@ import { type ObjectRecipe, remoteObject, serveObjects } from "./remote-object.t
 
 const local = new Map<string, object>();
 const building = new Map<string, Promise<object>>();
-let harnessPort: MessagePort | undefined;
+
+/**
+ * The sandbox's port to the harness lives on `globalThis` under a registered symbol, so that every
+ * copy of this module in a thread finds it: a bundled function (`npm run build`) carries its own
+ * copy, and its in-memory store must still be the harness's (as the logger and counters do).
+ */
+const HARNESS_PORT = Symbol.for("sensor-windows.harness-instances-port");
+const slots = globalThis as { [HARNESS_PORT]?: MessagePort };
 
 /**
  * The instance for `recipe.key`: built here by `buildHere` the first time, or, in a sandbox, the
  * harness main thread's (built there from `recipe`'s module and factory, with its args).
  */
 export const sharedInstance = <T extends object>(recipe: ObjectRecipe, buildHere: () => T): T => {
+  const harnessPort = slots[HARNESS_PORT];
   if (harnessPort !== undefined) return remoteObject<T>(harnessPort, recipe);
   let instance = local.get(recipe.key);
   if (instance === undefined) {
@@ -29,7 +37,7 @@ export const sharedInstance = <T extends object>(recipe: ObjectRecipe, buildHere
 
 /** In a sandbox: shared instances come from the harness, through `port`. */
 export const useHarnessInstances = (port: MessagePort): void => {
-  harnessPort = port;
+  slots[HARNESS_PORT] = port;
 };
 
 /** In the harness's main thread: serves this process's shared instances to a sandbox on `port`. */

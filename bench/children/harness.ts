@@ -1,17 +1,29 @@
 /**
- * The harness in its own process, running the real `aggregate-temperatures` entry point (its
- * module-level config, in-memory state store, Kafka output producer) behind the local Kafka trigger.
+ * The harness in its own process, as `npm run harness` runs it: `aggregate-temperatures` (its
+ * bundle, or its sources) imported in the harness's sandboxes (worker threads), behind the local
+ * Kafka trigger; with `STATE_STORE=memory` the store lives in this process's main thread and the
+ * sandboxes reach it through `lib/shared-instance.ts`, as they do under `npm run harness`.
  * Stops once `total` records were delivered, or when the bench closes stdin. Prints the records
  * delivered, the time from the consumer joining its group to the end of the last invocation
  * (connection set-up and group join left out, as for the bare consumer), and the process's peak RSS.
  */
+import { pathToFileURL } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
+import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
+import { stateStoreFor } from "../../functions/aggregate-temperatures/dependencies.ts";
 import { kafkaFunctionNamed } from "../../functions/registry.ts";
 import { resolveTrigger, type StartingPositionName } from "../../functions/trigger-declaration.ts";
 import { startHarness } from "../../harness/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
-import { childInput, peakRssMb, reportReady, reportResult, stopRequested } from "./protocol.ts";
+import {
+  childInput,
+  peakRssMb,
+  reportReady,
+  reportResult,
+  rssMb,
+  stopRequested,
+} from "./protocol.ts";
 
 export interface HarnessChildInput {
   topic: string;
@@ -21,8 +33,11 @@ export interface HarnessChildInput {
   startingPosition: StartingPositionName;
   /** Stop after this many records; undefined = run until stdin closes. */
   total?: number;
-  /** Invoke a function that does nothing instead of aggregate-temperatures: the harness alone. */
-  noopFunction?: boolean;
+  /**
+   * The module the sandboxes import: a bundle (`npm run build`), the function that does nothing
+   * (the harness alone), or, when undefined, aggregate-temperatures' sources through tsx.
+   */
+  module?: string;
 }
 
 export interface HarnessChildResult {
@@ -30,13 +45,17 @@ export interface HarnessChildResult {
   invocations: number;
   ms: number;
   peakRssMb: number;
+  /** RSS sampled every 250 ms once the group was joined, MB, in order: does it stay flat? */
+  rssMb: number[];
 }
 
 const input = childInput<HarnessChildInput>();
 const { kafkaBrokers } = readStackEndpoints();
 const fn = kafkaFunctionNamed("aggregate-temperatures");
 const declared = fn.trigger;
-const handler = await fn.loadHandler();
+// The in-memory store, built here in the main thread under the key the function's sandboxes ask
+// for: a bundle's recipe names its own module, which exports no factory.
+if (process.env.STATE_STORE === "memory") stateStoreFor(readAggregateConfig());
 
 /**
  * A client whose consumers report when they joined their group: the harness builds its consumer
@@ -81,25 +100,32 @@ const harness = await startHarness({
         maximumBatchingWindowInSeconds: input.batchingWindowSeconds,
         startingPosition: input.startingPosition,
       }),
-      handler: async (event, context) => {
-        if (!input.noopFunction) await handler(event, context);
-        for (const list of Object.values(event.records)) records += list.length;
-        invocations++;
-        lastEnd = performance.now();
-        if (input.total !== undefined && records >= input.total) reachedTotal();
-      },
+      module: input.module ?? pathToFileURL(fn.handlerFile).href,
+      memorySizeMb: declared.memorySizeMb,
     },
   ],
   kafka: timedKafka(),
   bootstrapServers: kafkaBrokers,
   logger: silentLogger,
+  onDelivered: (_name, delivered) => {
+    records += delivered;
+    invocations++;
+    lastEnd = performance.now();
+    if (input.total !== undefined && records >= input.total) reachedTotal();
+  },
 });
 reportReady();
+const rssSamples: number[] = [];
+const sampling = setInterval(() => {
+  if (joinedAt !== undefined) rssSamples.push(rssMb());
+}, 250);
 await Promise.race([done, stopRequested()]);
+clearInterval(sampling);
 await harness.stop();
 reportResult({
   records,
   invocations,
   ms: joinedAt === undefined ? 0 : lastEnd - joinedAt,
   peakRssMb: peakRssMb(),
+  rssMb: rssSamples,
 } satisfies HarnessChildResult);

@@ -1,8 +1,20 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
+import { buildFunction } from "../../deploy/build.ts";
 import { defaultGeneratorOptions } from "../../harness/reading-generator.ts";
 import { produceReadings } from "../../harness/reading-producer.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { ensureStateTable } from "../../state/dynamodb-state-table.ts";
+import {
+  bruteForceWindows,
+  type ExpectedWindow,
+  type SeedReading,
+} from "../../test/support/window-fixtures.ts";
 import type { BareConsumerInput, BareConsumerResult } from "../children/bare-consumer.ts";
 import type { HarnessChildInput, HarnessChildResult } from "../children/harness.ts";
 import {
@@ -24,24 +36,19 @@ const kafka = () =>
   });
 
 /** Fresh topics for one bench run: input with 6 partitions, output like agg-temperature's one. */
-const createTopics = async (run: string) => {
-  const topics = { raw: `bench-raw-temperature-${run}`, out: `bench-agg-temperature-${run}` };
+// The readings' timestamps go days back (0..1 s apart): keep them past the broker's retention.
+const KEEP_FOREVER = [{ name: "retention.ms", value: "-1" }];
+
+/** A fresh topic (the input: 6 partitions; an output: one, like agg-temperature). */
+const createTopic = async (topic: string, numPartitions: number) => {
   const admin = kafka().admin();
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [
-      // The readings' timestamps go days back (0..1 s apart): keep them past the broker's retention.
-      {
-        topic: topics.raw,
-        numPartitions: 6,
-        configEntries: [{ name: "retention.ms", value: "-1" }],
-      },
-      { topic: topics.out, numPartitions: 1 },
-    ],
+    topics: [{ topic, numPartitions, configEntries: KEEP_FOREVER }],
   });
   await admin.disconnect();
-  return topics;
+  return topic;
 };
 
 const deleteTopics = async (topics: string[]) => {
@@ -74,12 +81,129 @@ const prefill = async (topic: string, total: number): Promise<number[]> => {
   return offsets.sort((a, b) => a.partition - b.partition).map((p) => Number(p.high));
 };
 
+/** Every record of `topic` (it is complete: nothing is produced to it any more), in offset order per partition. */
+const readTopic = async (
+  topic: string,
+  onMessage: (partition: number, key: string, value: string) => void,
+): Promise<void> => {
+  const admin = kafka().admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  let left = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  if (left === 0) return;
+  const consumer = kafka().consumer({ groupId: `bench-read-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages)
+          onMessage(batch.partition, m.key?.toString() ?? "", m.value?.toString() ?? "");
+        left -= batch.messages.length;
+        if (left <= 0) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+};
+
+/** The seed's `ts` (naive ISO time with microseconds, UTC) as epoch ms. */
+const seedTs = (ts: string): number => Date.parse(`${ts.slice(0, 23)}Z`);
+
+/**
+ * The windows brute force finds in the input topic: each sensor's readings in its partition's
+ * order, which is the stream the function sees.
+ */
+const expectedWindows = async (topic: string): Promise<ExpectedWindow[]> => {
+  const readings: SeedReading[] = [];
+  await readTopic(topic, (partition, key, value) => {
+    const r = JSON.parse(value) as { ts: string; value: number };
+    readings.push({ sensor: key, ts: seedTs(r.ts), value: r.value, partition, offset: 0 });
+  });
+  return bruteForceWindows(readings);
+};
+
+/**
+ * How many windows of brute force's are missing from `topic` or differ there, plus windows that
+ * should not be there (a window emitted twice, identically, counts once: delivery is at least once).
+ */
+const windowsUnlike = async (topic: string, expected: readonly ExpectedWindow[]) => {
+  const emitted = new Map<string, string>();
+  await readTopic(topic, (_partition, _key, value) => {
+    const w = JSON.parse(value) as {
+      sensor: string;
+      start: number;
+      end: number;
+      temperature: object;
+    };
+    emitted.set(`${w.sensor}|${w.start}`, JSON.stringify({ end: w.end, ...w.temperature }));
+  });
+  let unlike = 0;
+  for (const { sensor, start, ...rest } of expected) {
+    const found = emitted.get(`${sensor}|${start}`);
+    if (found !== JSON.stringify(rest)) unlike++;
+    emitted.delete(`${sensor}|${start}`);
+  }
+  return unlike + emitted.size;
+};
+
+/** The function's bundle, as `npm run build` makes it, in a temporary directory. */
+const buildBundle = async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bench-bundle-"));
+  const built = await buildFunction("aggregate-temperatures", dir);
+  return {
+    module: pathToFileURL(join(built.dir, "index.mjs")).href,
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+};
+
+/** A fresh DynamoDB Local state table for one run. */
+const dynamoTable = async () => {
+  const client = new DynamoDBClient({
+    endpoint: readStackEndpoints().dynamodbEndpoint,
+    ...LOCAL_AWS,
+  });
+  const tableName = `bench-harness-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+  await ensureStateTable(client, tableName);
+  return {
+    tableName,
+    dispose: async () => {
+      await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => {});
+      client.destroy();
+    },
+  };
+};
+const LOCAL_AWS = {
+  region: "us-east-1",
+  credentials: { accessKeyId: "local", secretAccessKey: "local" },
+};
+
+const NOOP_FUNCTION = new URL("../children/noop-function.mjs", import.meta.url).href;
+
+/** What one harness run does: the function, its store, where its windows go. */
+interface HarnessRun {
+  module: string;
+  store: "memory" | "dynamodb";
+  outputTopic: string;
+}
+
+/** Largest RSS of the last half of a run over that of its second quarter: flat is 1. */
+const rssGrowth = (samples: readonly number[]): number => {
+  const q = Math.floor(samples.length / 4);
+  if (q === 0) return 1;
+  const early = Math.max(...samples.slice(q, 2 * q));
+  return Math.max(...samples.slice(2 * q)) / early;
+};
+
 /**
  * Scenario 3, and the harness part of scenario 4: records/s from a pre-filled 6-partition topic
- * through the harness and the real `aggregate-temperatures` (in-memory store, output produced to
- * Kafka), next to a bare kafkajs consumer reading the same topic, alternating, in the same run;
- * the harness with a function that does nothing (what building Lambda's events costs); and the
- * harness process's peak RSS. Each consumer runs in a fresh process with a fresh group.
+ * through the harness as `npm run harness` runs it (the function's bundle in sandboxes, the
+ * in-memory store in the harness's main thread; at batch 10 000 also with DynamoDB Local), next to
+ * a bare kafkajs consumer reading the same topic, alternating, in the same run; the harness with a
+ * function that does nothing (its own cost); the harness process's peak RSS and whether it stays
+ * flat; and parity: every run's windows equal to brute force over the input. Each consumer runs
+ * in a fresh process with a fresh group (and a fresh table, a fresh output topic).
  */
 export const harnessScenario = async (options: {
   quick: boolean;
@@ -87,46 +211,77 @@ export const harnessScenario = async (options: {
 }): Promise<ResultRow[]> => {
   const total = options.quick ? 50_000 : 1_000_000;
   const repetitions = { warmups: 0, runs: options.quick ? 1 : 3 };
-  const topics = await createTopics(Date.now().toString(36));
-  progress(`harness end to end: prefilling ${count(total)} readings into ${topics.raw}`);
-  const perPartition = await prefill(topics.raw, total);
+  const run = Date.now().toString(36);
+  const raw = await createTopic(`bench-raw-temperature-${run}`, 6);
+  const topics = [raw];
+  progress(`harness end to end: prefilling ${count(total)} readings into ${raw}`);
+  const perPartition = await prefill(raw, total);
   const spread = `per partition ${perPartition.map(count).join("/")}`;
+  const bundle = await buildBundle();
+  const expected = await expectedWindows(raw);
   const rows: ResultRow[] = [];
+  let outputs = 0;
+  const runHarness = async (batchSize: number, how: Omit<HarnessRun, "outputTopic">) => {
+    const outputTopic = await createTopic(`bench-agg-temperature-${run}-${outputs++}`, 1);
+    topics.push(outputTopic);
+    const table = how.store === "dynamodb" ? await dynamoTable() : undefined;
+    try {
+      const result = await runChild<HarnessChildResult>(
+        "harness.ts",
+        {
+          topic: raw,
+          groupId: `bench-harness-${randomUUID()}`,
+          batchSize,
+          batchingWindowSeconds: 0,
+          startingPosition: "TRIM_HORIZON",
+          total,
+          module: how.module,
+        } satisfies HarnessChildInput,
+        {
+          env: {
+            STATE_STORE: how.store,
+            ...(table === undefined
+              ? {}
+              : {
+                  STATE_TABLE: table.tableName,
+                  DYNAMODB_ENDPOINT: readStackEndpoints().dynamodbEndpoint,
+                  AWS_REGION: LOCAL_AWS.region,
+                  AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+                  AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+                }),
+            OUTPUT_TOPIC: outputTopic,
+            LATE_TOPIC: outputTopic,
+            DEAD_LETTER_TOPIC: outputTopic,
+            KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
+            LOG_LEVEL: "warn",
+          },
+        },
+      );
+      return { ...result, outputTopic };
+    } finally {
+      await table?.dispose();
+    }
+  };
   try {
     for (const batchSize of options.sizes) {
+      const withDynamo = batchSize === 10_000;
       progress(`harness end to end, batch ${count(batchSize)}: ${repetitions.runs} runs of each`);
+      const samples = { noop: [] as number[], memory: [] as number[], dynamodb: [] as number[] };
       const peaks: number[] = [];
       const barePeaks: number[] = [];
-      const noopSamples: number[] = [];
+      const growth: number[] = [];
+      const unlike: number[] = [];
       let invocations = 0;
-      const runHarness = (noopFunction: boolean) =>
-        runChild<HarnessChildResult>(
-          "harness.ts",
-          {
-            topic: topics.raw,
-            groupId: `bench-harness-${randomUUID()}`,
-            batchSize,
-            batchingWindowSeconds: 0,
-            startingPosition: "TRIM_HORIZON",
-            total,
-            noopFunction,
-          } satisfies HarnessChildInput,
-          {
-            env: {
-              STATE_STORE: "memory",
-              OUTPUT_TOPIC: topics.out,
-              LATE_TOPIC: topics.out,
-              DEAD_LETTER_TOPIC: topics.out,
-              KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
-              LOG_LEVEL: "warn",
-            },
-          },
-        );
-      const samples = await repeatPaired(
+      const measureRun = async (how: Omit<HarnessRun, "outputTopic">) => {
+        const r = await runHarness(batchSize, how);
+        if (how.module !== NOOP_FUNCTION) unlike.push(await windowsUnlike(r.outputTopic, expected));
+        return r;
+      };
+      const paired = await repeatPaired(
         repetitions,
         async () => {
           const r = await runChild<BareConsumerResult>("bare-consumer.ts", {
-            topic: topics.raw,
+            topic: raw,
             total,
             batchSize,
           } satisfies BareConsumerInput);
@@ -135,65 +290,106 @@ export const harnessScenario = async (options: {
         },
         async () => {
           // The harness with a function that does nothing: what the harness itself costs.
-          const noop = await runHarness(true);
-          noopSamples.push(perSecond(noop.records, noop.ms));
-          const r = await runHarness(false);
+          const noop = await measureRun({ module: NOOP_FUNCTION, store: "memory" });
+          samples.noop.push(perSecond(noop.records, noop.ms));
+          if (withDynamo) {
+            const d = await measureRun({ module: bundle.module, store: "dynamodb" });
+            samples.dynamodb.push(perSecond(d.records, d.ms));
+          }
+          const r = await measureRun({ module: bundle.module, store: "memory" });
           peaks.push(r.peakRssMb);
+          growth.push(rssGrowth(r.rssMb));
           invocations = r.invocations;
           return perSecond(r.records, r.ms);
         },
       );
-      const value = summarize(samples.figure);
-      const bare = summarize(samples.baseline);
+      const bare = summarize(paired.baseline);
+      const value = summarize(paired.figure);
       const label = `batch ${count(batchSize)}, ${count(total)} readings, 6 partitions`;
+      const target = batchSize === 10_000 ? 0.8 : batchSize === 100 ? 0.4 : undefined;
       rows.push(
         compared(
           {
             scenario: "3 harness end to end",
-            case: label,
+            case: `${label}, bundle in sandboxes, memory store`,
             metric: "records/s",
             value,
             note: `${spread}; ${count(invocations)} invocations`,
-            ...(batchSize === 10_000
-              ? {
-                  target: ">= 80% of bare consumer",
-                  met: value.median / bare.median >= 0.8,
-                }
-              : {}),
+            ...(target === undefined
+              ? {}
+              : {
+                  target: `>= ${target * 100}% of bare consumer`,
+                  met: value.median / bare.median >= target,
+                }),
           },
           "bare kafkajs consumer",
           bare,
         ),
       );
+      if (withDynamo) {
+        const dynamo = summarize(samples.dynamodb);
+        rows.push(
+          compared(
+            {
+              scenario: "3 harness end to end",
+              case: `${label}, bundle in sandboxes, DynamoDB Local store, 5 sensors`,
+              metric: "records/s",
+              value: dynamo,
+              target: ">= 60% of bare consumer",
+              met: dynamo.median / bare.median >= 0.6,
+            },
+            "bare kafkajs consumer",
+            bare,
+          ),
+        );
+      }
       rows.push(
         compared(
           {
             scenario: "3 harness end to end",
             case: `${label}, a function that does nothing (the harness's own cost)`,
             metric: "records/s",
-            value: summarize(noopSamples),
+            value: summarize(samples.noop),
           },
           "bare kafkajs consumer",
           bare,
         ),
       );
+      rows.push({
+        scenario: "3 harness end to end",
+        case: `${label}, every run's output topic`,
+        metric: "windows unlike brute force",
+        value: summarize(unlike),
+        note: `${count(expected.length)} windows expected per run`,
+        target: "0",
+        met: unlike.every((n) => n === 0),
+      });
       rows.push(
         compared(
           {
             scenario: "4 memory",
-            case: `harness process, ${label}`,
+            case: `harness process, ${label}, memory store`,
             metric: "peak RSS MB",
             value: summarize(peaks),
-            target: "< 256 MB",
-            met: Math.max(...peaks) < 256,
+            target: "<= 256 MB",
+            met: Math.max(...peaks) <= 256,
           },
           "bare consumer process",
           summarize(barePeaks),
         ),
       );
+      rows.push({
+        scenario: "4 memory",
+        case: `harness process, ${label}, memory store: RSS over the run's last half / its second quarter`,
+        metric: "RSS growth",
+        value: summarize(growth),
+        target: "<= 1.1 (flat)",
+        met: growth.every((g) => g <= 1.1),
+      });
     }
   } finally {
-    await deleteTopics([topics.raw, topics.out]);
+    bundle.dispose();
+    await deleteTopics(topics);
   }
   return rows;
 };

@@ -1,6 +1,10 @@
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { MAX_EVENT_BYTES, toTriggerRecord } from "../../functions/kafka-trigger-event-builder.ts";
+import {
+  MAX_EVENT_BYTES,
+  toPolledRecord,
+  triggerEventJson,
+} from "../../functions/kafka-trigger-event-builder.ts";
 import { type CutRules, FetchedRecords } from "../../harness/fetched-records.ts";
 
 const TOPIC = "readings";
@@ -18,7 +22,7 @@ const fetched = (from: number, count: number, valueBytes = 10): KafkaMessage[] =
 const rules = (overrides: Partial<CutRules> = {}): CutRules => ({
   batchSize: 100,
   onePartitionPerEvent: false,
-  toRecord: (partition, message) => toTriggerRecord(TOPIC, partition, message),
+  toRecord: (partition, message) => toPolledRecord(TOPIC, partition, message),
   ...overrides,
 });
 
@@ -91,8 +95,7 @@ describe("a poller's fetched records", () => {
     held.add(1, fetched(0, 2));
     const batch = held.cut(
       rules({
-        toRecord: (p, m) =>
-          p === 1 || m.offset === "3" ? undefined : toTriggerRecord(TOPIC, p, m),
+        toRecord: (p, m) => (p === 1 || m.offset === "3" ? undefined : toPolledRecord(TOPIC, p, m)),
       }),
     );
     expect(offsetsByPartition(batch?.records ?? [])).toEqual({ 0: [0, 1, 2] });
@@ -111,7 +114,10 @@ describe("a poller's fetched records", () => {
     const batch = held.cut(rules());
     // 4 values of 2 MB once in base64: three fit in 6 MB, the fourth waits.
     expect(batch?.records).toHaveLength(2 + 1);
-    const json = JSON.stringify({ records: batch?.records });
+    const json = triggerEventJson(
+      { flavour: "msk", bootstrapServers: ["localhost:9092"], clusterArn: "arn" },
+      batch?.records ?? [],
+    );
     expect(Buffer.byteLength(json)).toBeLessThan(MAX_EVENT_BYTES);
   });
 

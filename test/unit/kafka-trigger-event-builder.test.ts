@@ -7,7 +7,9 @@ import {
   localClusterArn,
   recordJsonBytes,
   signedBytes,
+  toPolledRecord,
   toTriggerRecord,
+  triggerEventJson,
 } from "../../functions/kafka-trigger-event-builder.ts";
 
 /** A consumed message as kafkajs hands it over. */
@@ -137,5 +139,42 @@ describe("recordJsonBytes counts exactly what JSON.stringify would, plus a comma
     const other = { ...base, topic: "another-topic-name" };
     expect(recordJsonBytes(base)).toBe(Buffer.byteLength(JSON.stringify(base)) + 1);
     expect(recordJsonBytes(other)).toBe(Buffer.byteLength(JSON.stringify(other)) + 1);
+  });
+});
+
+describe("the event as its JSON payload, built once from the fetched messages", () => {
+  const messages: [number, KafkaMessage][] = [
+    [0, message({ offset: "1", headers: { uuid: Buffer.from([0, 1, 127, 128, 255]) } })],
+    [1, message({ offset: "7", key: null, headers: { n: [Buffer.from("a"), Buffer.from("b")] } })],
+    [0, message({ offset: "2", value: null, headers: { "été ✓": "x" } })],
+    [0, message({ offset: "3", key: Buffer.alloc(0), value: Buffer.alloc(0) })],
+  ];
+
+  it.each(messages)("writes partition %s's record as JSON.stringify(toTriggerRecord)", (p, m) => {
+    const polled = toPolledRecord("raw", p, m, "LOG_APPEND_TIME");
+    const expected = JSON.stringify(toTriggerRecord("raw", p, m, "LOG_APPEND_TIME"));
+    expect(polled.json).toBe(expected);
+    expect(polled.bytes).toBe(Buffer.byteLength(expected));
+    expect([polled.partition, polled.offset, polled.timestamp]).toEqual([
+      p,
+      Number(m.offset),
+      1700000000000,
+    ]);
+  });
+
+  it.each([
+    ["msk", "b1:9092,b2:9092"],
+    ["self-managed", "b1:9092"],
+  ] as const)("is the %s event buildTriggerEvent makes, serialized", (flavour, servers) => {
+    const source = { flavour, bootstrapServers: servers.split(","), clusterArn: localClusterArn() };
+    const json = triggerEventJson(
+      source,
+      messages.map(([p, m]) => toPolledRecord("raw", p, m)),
+    );
+    const event = buildTriggerEvent(
+      source,
+      messages.map(([p, m]) => toTriggerRecord("raw", p, m)),
+    );
+    expect(json).toBe(JSON.stringify(event));
   });
 });
