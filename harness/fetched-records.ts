@@ -4,7 +4,6 @@ import {
   MAX_EVENT_BYTES,
   type PolledRecord,
   partitionKeyJsonBytes,
-  recordJsonBytes,
 } from "../functions/kafka-trigger-event-builder.ts";
 
 /** A batch cut from the fetched records of one or more partitions. */
