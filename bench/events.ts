@@ -9,7 +9,7 @@ import {
   defaultGeneratorOptions,
   generateRecord,
   seededRandom,
-} from "../harness/reading-generator.ts";
+} from "../harness/producer/reading-generator.ts";
 
 /** Where the bench's event time starts: a fixed instant, so every run sees the same windows. */
 const EVENT_TIME_ORIGIN = Date.UTC(2026, 0, 1);

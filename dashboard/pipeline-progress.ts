@@ -5,7 +5,7 @@ import type { ConsumerProgress, PartitionLag, PipelineProgress } from "./protoco
 export type PipelineSource = () => Promise<PipelineProgress>;
 
 /**
- * What the harness's `stats()` returns per event source mapping (harness/event-source-mapping.ts,
+ * What the harness's `stats()` returns per event source mapping (harness/emulator/event-source-mapping.ts,
  * MappingStats), as far as the dashboard needs it: written here so the dashboard does not depend
  * on the harness, only on the shape it is handed.
  */

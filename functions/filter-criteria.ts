@@ -5,7 +5,7 @@ import { ConfigError } from "../lib/errors.ts";
  * What a Kafka trigger's `FilterCriteria` may say, checked once when the trigger is declared so
  * that a filter AWS would refuse, or one the harness can't evaluate as AWS does, stops the
  * function at start instead of silently dropping (and committing) records. The matching itself is
- * `harness/event-filter.ts`.
+ * `harness/emulator/event-filter.ts`.
  *
  * Sources:
  * - https://docs.aws.amazon.com/lambda/latest/dg/kafka-filtering.html: Kafka filters on `value`

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import { fetchSettings } from "../../harness/fetch-settings.ts";
+import { fetchSettings } from "../../harness/emulator/fetch-settings.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { childInput, peakRssMb, reportResult } from "./protocol.ts";
 

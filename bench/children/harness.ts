@@ -13,7 +13,7 @@ import { readAggregateConfig } from "../../functions/aggregate-temperatures/conf
 import { stateStoreFor } from "../../functions/aggregate-temperatures/dependencies.ts";
 import { kafkaFunctionNamed } from "../../functions/registry.ts";
 import { resolveTrigger, type StartingPositionName } from "../../functions/trigger-declaration.ts";
-import { startHarness } from "../../harness/harness.ts";
+import { startHarness } from "../../harness/emulator/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import {

@@ -6,15 +6,11 @@ import { pathToFileURL } from "node:url";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
 import { buildFunction } from "../../deploy/build.ts";
-import { defaultGeneratorOptions } from "../../harness/reading-generator.ts";
-import { produceReadings } from "../../harness/reading-producer.ts";
+import { defaultGeneratorOptions } from "../../harness/producer/reading-generator.ts";
+import { produceReadings } from "../../harness/producer/reading-producer.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { ensureStateTable } from "../../state/dynamodb-state-table.ts";
-import {
-  bruteForceWindows,
-  type ExpectedWindow,
-  type SeedReading,
-} from "../../test/support/window-fixtures.ts";
+import { bruteForceWindows, type ExpectedWindow, type SeedReading } from "../brute-force-oracle.ts";
 import type { BareConsumerInput, BareConsumerResult } from "../children/bare-consumer.ts";
 import type { HarnessChildInput, HarnessChildResult } from "../children/harness.ts";
 import {

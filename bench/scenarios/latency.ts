@@ -5,7 +5,7 @@ import {
   defaultGeneratorOptions,
   generateRecord,
   seededRandom,
-} from "../../harness/reading-generator.ts";
+} from "../../harness/producer/reading-generator.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import type { HarnessChildInput, HarnessChildResult } from "../children/harness.ts";
 import { count, type Measured, progress, type ResultRow } from "../measure.ts";

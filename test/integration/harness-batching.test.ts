@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 import { MAX_EVENT_BYTES } from "../../functions/kafka-trigger-event-builder.ts";
-import { TopicNotFoundError } from "../../harness/errors.ts";
+import { TopicNotFoundError } from "../../harness/emulator/errors.ts";
 import {
   brokers,
   committedOffsets,

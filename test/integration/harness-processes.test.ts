@@ -48,7 +48,7 @@ const startHarnessProcess = async (s: Setup): Promise<ChildProcess> => {
     [
       "--import",
       "tsx",
-      "harness/cli.ts",
+      "harness/commands/cli.ts",
       "--topic",
       s.topics.raw,
       "--group",

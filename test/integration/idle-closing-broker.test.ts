@@ -7,8 +7,11 @@ import { kafkaRecordSink } from "../../functions/record-sink.ts";
 import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
 import { resolveTrigger } from "../../functions/trigger-declaration.ts";
-import { type Harness, startHarness } from "../../harness/harness.ts";
-import { prepareStateStore, useLocalAwsDefaults } from "../../harness/prepare-state-store.ts";
+import {
+  prepareStateStore,
+  useLocalAwsDefaults,
+} from "../../harness/commands/prepare-state-store.ts";
+import { type Harness, startHarness } from "../../harness/emulator/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";

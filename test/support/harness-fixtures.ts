@@ -15,7 +15,7 @@ import {
   type Harness,
   type HarnessOptions,
   startHarness,
-} from "../../harness/harness.ts";
+} from "../../harness/emulator/harness.ts";
 import { createLogger, silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 

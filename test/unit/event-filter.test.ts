@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import { type FilterPattern, resolveTrigger } from "../../functions/trigger-declaration.ts";
-import { passesFilters } from "../../harness/event-filter.ts";
+import { passesFilters } from "../../harness/emulator/event-filter.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
 /** kafka-filtering.html's example record, with each kind of value the page's table speaks of. */

@@ -9,7 +9,7 @@ import {
   type FailureConditionName,
   failureRecord,
   type KafkaFailureRecord,
-} from "../../harness/failure-destination.ts";
+} from "../../harness/emulator/failure-destination.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
 /** kafka-on-failure-destination.html's example record, as the page shows it. */

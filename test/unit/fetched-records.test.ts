@@ -5,7 +5,7 @@ import {
   toPolledRecord,
   triggerEventJson,
 } from "../../functions/kafka-trigger-event-builder.ts";
-import { type CutRules, FetchedRecords } from "../../harness/fetched-records.ts";
+import { type CutRules, FetchedRecords } from "../../harness/emulator/fetched-records.ts";
 
 const TOPIC = "readings";
 

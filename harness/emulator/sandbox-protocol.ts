@@ -1,7 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
-import type { SerializedError } from "../lib/errors.ts";
-import type { Counters } from "../lib/function-metrics.ts";
-import type { LogLevelName } from "../lib/logger.ts";
+import type { SerializedError } from "../../lib/errors.ts";
+import type { Counters } from "../../lib/function-metrics.ts";
+import type { LogLevelName } from "../../lib/logger.ts";
 
 /**
  * What the harness and a sandbox (a worker thread running one function) tell each other. All of

@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
-import { buildTriggerEvent, type EventSource } from "../functions/kafka-trigger-event-builder.ts";
-import { localFunctionArn } from "../functions/local-aws.ts";
-import type { OutputRecord } from "../functions/record-sink.ts";
+import type { KafkaTriggerEvent, KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
+import {
+  buildTriggerEvent,
+  type EventSource,
+} from "../../functions/kafka-trigger-event-builder.ts";
+import { localFunctionArn } from "../../functions/local-aws.ts";
+import type { OutputRecord } from "../../functions/record-sink.ts";
 
 /** Why records were given up on. */
 export const FailureCondition = {

@@ -5,8 +5,8 @@ import {
   type FilterPattern,
   isObject,
   parseCidr,
-} from "../functions/filter-criteria.ts";
-import type { KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+} from "../../functions/filter-criteria.ts";
+import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 
 /**
  * Lambda's event filtering for Kafka: does `record` pass any of `patterns` (OR-ed)? Patterns are

@@ -1,9 +1,9 @@
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { lambdaContext } from "../functions/lambda-context.ts";
-import { serializeError } from "../lib/errors.ts";
-import { drainMetrics } from "../lib/function-metrics.ts";
-import { setDefaultLogDestination } from "../lib/logger.ts";
-import { useHarnessInstances } from "../lib/shared-instance.ts";
+import { lambdaContext } from "../../functions/lambda-context.ts";
+import { serializeError } from "../../lib/errors.ts";
+import { drainMetrics } from "../../lib/function-metrics.ts";
+import { setDefaultLogDestination } from "../../lib/logger.ts";
+import { useHarnessInstances } from "../../lib/shared-instance.ts";
 import type {
   FromSandbox,
   InvocationReply,

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ScheduledEvent } from "aws-lambda";
 import type { Kafka } from "kafkajs";
-import type { KafkaHandler } from "../functions/kafka-trigger-event.ts";
-import { DEFAULT_MEMORY_SIZE_MB } from "../functions/lambda-context.ts";
-import type { TriggerDeclaration } from "../functions/trigger-declaration.ts";
-import type { Logger } from "../lib/logger.ts";
+import type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
+import { DEFAULT_MEMORY_SIZE_MB } from "../../functions/lambda-context.ts";
+import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { EventSourceMapping, type MappingStats } from "./event-source-mapping.ts";
 import { type InProcessHandler, type Invoker, inProcessInvoker } from "./invoker.ts";
 import { SandboxPool } from "./sandbox-pool.ts";

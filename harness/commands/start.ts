@@ -2,17 +2,17 @@ import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { harnessProgress } from "../dashboard/pipeline-progress.ts";
-import { type Dashboard, dashboardDefaults, startDashboard } from "../dashboard/server.ts";
-import { kafkaFunctionNamed, scheduledFunctionNamed } from "../functions/registry.ts";
-import { createLogger } from "../lib/logger.ts";
-import { readStackEndpoints } from "../stack/endpoints.ts";
-import { startStack, stopStack } from "../stack/stack.ts";
+import { harnessProgress } from "../../dashboard/pipeline-progress.ts";
+import { type Dashboard, dashboardDefaults, startDashboard } from "../../dashboard/server.ts";
+import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { startStack, stopStack } from "../../stack/stack.ts";
+import { startHarness } from "../emulator/harness.ts";
+import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
+import { produceReadings } from "../producer/reading-producer.ts";
 import { numberFlag, runCli } from "./cli-args.ts";
-import { startHarness } from "./harness.ts";
 import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
-import { defaultGeneratorOptions } from "./reading-generator.ts";
-import { produceReadings } from "./reading-producer.ts";
 import { ensureTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm start [-- options]

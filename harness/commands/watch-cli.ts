@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { readStackEndpoints } from "../stack/endpoints.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { runCli } from "./cli-args.ts";
 
 const USAGE = `Usage: npm run watch -- --topic NAME [--from-beginning]

@@ -4,7 +4,7 @@ import {
   MAX_EVENT_BYTES,
   type PolledRecord,
   partitionKeyJsonBytes,
-} from "../functions/kafka-trigger-event-builder.ts";
+} from "../../functions/kafka-trigger-event-builder.ts";
 
 /** A batch cut from the fetched records of one or more partitions. */
 export interface PolledBatch {

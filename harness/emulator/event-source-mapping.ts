@@ -1,5 +1,8 @@
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
-import type { KafkaBatchResponse, KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
+import type {
+  KafkaBatchResponse,
+  KafkaTriggerRecord,
+} from "../../functions/kafka-trigger-event.ts";
 import {
   type EventSource,
   localClusterArn,
@@ -8,9 +11,9 @@ import {
   toPolledRecord,
   toTriggerRecord,
   triggerEventJson,
-} from "../functions/kafka-trigger-event-builder.ts";
-import { StartingPosition, type TriggerDeclaration } from "../functions/trigger-declaration.ts";
-import type { Logger } from "../lib/logger.ts";
+} from "../../functions/kafka-trigger-event-builder.ts";
+import { StartingPosition, type TriggerDeclaration } from "../../functions/trigger-declaration.ts";
+import type { Logger } from "../../lib/logger.ts";
 import { InvalidBatchItemFailureError, TopicNotFoundError } from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
 import {
@@ -22,7 +25,7 @@ import { fetchSettings } from "./fetch-settings.ts";
 import { FetchedRecords, type PolledBatch } from "./fetched-records.ts";
 import type { Invoker } from "./invoker.ts";
 
-export type { KafkaHandler } from "../functions/kafka-trigger-event.ts";
+export type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 
 export interface MappingOptions {
   functionName: string;

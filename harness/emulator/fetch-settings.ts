@@ -1,5 +1,5 @@
 import type { ConsumerConfig } from "kafkajs";
-import { MAX_EVENT_BYTES } from "../functions/kafka-trigger-event-builder.ts";
+import { MAX_EVENT_BYTES } from "../../functions/kafka-trigger-event-builder.ts";
 
 /**
  * Bytes fetched per partition for each record a batch may hold. Records on the wire are smaller

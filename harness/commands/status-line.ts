@@ -1,5 +1,5 @@
-import { functionMetrics } from "../lib/function-metrics.ts";
-import type { MappingStats } from "./event-source-mapping.ts";
+import { functionMetrics } from "../../lib/function-metrics.ts";
+import type { MappingStats } from "../emulator/event-source-mapping.ts";
 
 /**
  * One line per function: progress a person can read while the harness runs, then the function's

@@ -1,4 +1,4 @@
-import { lambdaContext, newLogStreamName } from "../functions/lambda-context.ts";
+import { lambdaContext, newLogStreamName } from "../../functions/lambda-context.ts";
 import { FunctionTimeoutError } from "./errors.ts";
 
 /** What a function invocation came to, as the harness sees it. */

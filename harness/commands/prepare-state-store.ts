@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Env } from "../lib/env-settings.ts";
-import type { Logger } from "../lib/logger.ts";
-import { ensureStateTable } from "../state/dynamodb-state-table.ts";
+import type { Env } from "../../lib/env-settings.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { ensureStateTable } from "../../state/dynamodb-state-table.ts";
 
 /**
  * Locally, the DynamoDB state table is created on first use (in AWS the deployment template

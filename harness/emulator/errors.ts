@@ -1,4 +1,4 @@
-import { SensorWindowsError } from "../lib/errors.ts";
+import { SensorWindowsError } from "../../lib/errors.ts";
 
 /** The handler did not answer within the function timeout. Retryable: the batch is retried. */
 export class FunctionTimeoutError extends SensorWindowsError {

@@ -2,14 +2,18 @@ import { createWriteStream, existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { deployedWith, outputTopicNames } from "../functions/function-declaration.ts";
-import { kafkaFunctionNamed, kafkaFunctions, scheduledFunctions } from "../functions/registry.ts";
-import { resolveTrigger, type TriggerInput } from "../functions/trigger-declaration.ts";
-import { ConfigError } from "../lib/errors.ts";
-import { createLogger } from "../lib/logger.ts";
-import { readStackEndpoints } from "../stack/endpoints.ts";
+import { deployedWith, outputTopicNames } from "../../functions/function-declaration.ts";
+import {
+  kafkaFunctionNamed,
+  kafkaFunctions,
+  scheduledFunctions,
+} from "../../functions/registry.ts";
+import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
+import { ConfigError } from "../../lib/errors.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { type HarnessFunction, type ScheduledFunction, startHarness } from "../emulator/harness.ts";
 import { numberFlag, runCli } from "./cli-args.ts";
-import { type HarnessFunction, type ScheduledFunction, startHarness } from "./harness.ts";
 import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
 import { statusLines } from "./status-line.ts";
 import { ensureTopics } from "./topics.ts";
@@ -246,7 +250,7 @@ const bundledModule = (functionName: string, stateStore: string | undefined): st
     throw new ConfigError(
       "--bundle needs --store dynamodb: the in-memory store is shared through the source modules",
     );
-  const path = fileURLToPath(new URL(`../dist/${functionName}/index.mjs`, import.meta.url));
+  const path = fileURLToPath(new URL(`../../dist/${functionName}/index.mjs`, import.meta.url));
   if (!existsSync(path))
     throw new ConfigError(`--bundle: ${path} is missing; run npm run build first`);
   return pathToFileURL(path).href;

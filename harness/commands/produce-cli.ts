@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { readStackEndpoints } from "../stack/endpoints.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
+import { produceReadings } from "../producer/reading-producer.ts";
 import { numberFlag, runCli } from "./cli-args.ts";
-import { defaultGeneratorOptions } from "./reading-generator.ts";
-import { produceReadings } from "./reading-producer.ts";
 import { ensureTopics, projectTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm run produce -- [options]
