@@ -1,6 +1,5 @@
-import type { KafkaTriggerRecord } from "../functions/kafka-trigger-event.ts";
 import { describe, parseEventTime } from "./event-time.ts";
-import type { Reading } from "./reading.ts";
+import type { Reading, SourceRecord } from "./reading.ts";
 
 /** Why a record went to the dead-letter topic. Stable codes: consumers may switch on them. */
 export const BadRecordReason = {
@@ -40,7 +39,7 @@ export type DecodedRecord =
  *   sensors, so decoding each key once per batch instead of once per record is a measurable saving.
  */
 export const decodeReading = (
-  record: KafkaTriggerRecord,
+  record: SourceRecord,
   options: DecodeOptions,
   sensorIds?: Map<string, string>,
 ): DecodedRecord => {

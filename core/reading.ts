@@ -7,6 +7,16 @@ export interface RecordCoordinates {
   timestamp: number;
 }
 
+/**
+ * A Kafka record as the decoder sees it: its coordinates, and its key and value base64-encoded,
+ * absent or null when the record has none (the shape of a Lambda Kafka trigger's records, which
+ * `functions/` delivers; declared here so that the engine depends on nothing above it).
+ */
+export interface SourceRecord extends RecordCoordinates {
+  key?: string | null;
+  value?: string | null;
+}
+
 /** A valid sensor reading, decoded from one Kafka record. */
 export interface Reading {
   sensor: string;
