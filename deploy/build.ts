@@ -1,18 +1,25 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { deflateRawSync } from "node:zlib";
 import { build } from "esbuild";
 import { HANDLER_FILE, registeredFunctions } from "../functions/registry.ts";
-import { zipFiles } from "./zip.ts";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 /**
+ * What the files weigh DEFLATE-compressed, as in the zip SAM uploads (Lambda's limit is 50 MB
+ * zipped: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
+const compressedSize = (dir: string, files: readonly string[]): number =>
+  files.reduce((n, f) => n + deflateRawSync(readFileSync(join(dir, f))).length, 0);
+
+/**
  * One bundle per function: ESM for the Node.js 20/22 Lambda runtimes, minified, with source maps,
  * everything bundled (kafkajs and the pinned AWS SDK v3 included, see README "Deploy"), from
- * `functions/<function>/handler.ts` into `dist/<function>/index.mjs`, plus `dist/<function>.zip`
- * to upload (handler `index.handler`). Every registered function is built (functions/registry.ts).
+ * `functions/<function>/handler.ts` into `dist/<function>/index.mjs` (handler `index.handler`),
+ * the folder the template's CodeUri names. Every registered function is built (functions/registry.ts).
  */
 export const buildFunction = async (name: string, outDir = join(root, "dist")) => {
   const dir = join(outDir, name);
@@ -35,26 +42,20 @@ export const buildFunction = async (name: string, outDir = join(root, "dist")) =
       js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
     },
   });
-  const files = ["index.mjs", "index.mjs.map"].map((f) => ({
-    name: f,
-    data: readFileSync(join(dir, f)),
-  }));
-  const zip = join(outDir, `${name}.zip`);
-  writeFileSync(zip, zipFiles(files));
   return {
     name,
     bundleBytes: statSync(join(dir, "index.mjs")).size,
-    zipBytes: statSync(zip).size,
+    compressedBytes: compressedSize(dir, ["index.mjs", "index.mjs.map"]),
     dir,
-    zip,
   };
 };
 
 const USAGE = `Usage: npm run build [-- --out DIR]
 
 Bundles each function (${registeredFunctions.map((f) => f.name).join(", ")}) with esbuild into DIR/<function>/index.mjs
-(default DIR: dist) and zips it as DIR/<function>.zip, ready for Lambda (handler: index.handler,
-runtime nodejs20.x or nodejs22.x). Prints the sizes.
+(default DIR: dist), ready for Lambda (handler: index.handler, runtime nodejs20.x or nodejs22.x):
+SAM zips each folder itself when it deploys (CodeUri). Prints the sizes, compressed as the upload
+will be.
 `;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -70,7 +71,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         values.out === undefined ? undefined : resolve(values.out),
       );
       process.stdout.write(
-        `${name}: bundle ${(r.bundleBytes / 1024).toFixed(0)} KiB, zip ${(r.zipBytes / 1024).toFixed(0)} KiB -> ${r.zip}\n`,
+        `${name}: bundle ${(r.bundleBytes / 1024).toFixed(0)} KiB, about ${(r.compressedBytes / 1024).toFixed(0)} KiB compressed -> ${r.dir}\n`,
       );
     }
   }

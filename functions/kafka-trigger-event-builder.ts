@@ -85,21 +85,7 @@ export const buildTriggerEvent = (
   source: EventSource,
   records: readonly KafkaTriggerRecord[],
 ): KafkaTriggerEvent => {
-  const grouped: Record<string, KafkaTriggerRecord[]> = {};
-  let list: KafkaTriggerRecord[] = [];
-  let topic: string | undefined;
-  let partition = -1;
-  for (const r of records) {
-    // Records come in runs of one partition: find its list once per run, not once per record.
-    if (r.partition !== partition || r.topic !== topic) {
-      topic = r.topic;
-      partition = r.partition;
-      const id = `${topic}-${partition}`;
-      list = grouped[id] ?? [];
-      grouped[id] = list;
-    }
-    list.push(r);
-  }
+  const grouped = Object.fromEntries(groupByPartition(records, (r) => r));
   const bootstrapServers = source.bootstrapServers.join(",");
   return source.flavour === EventFlavour.msk
     ? {
@@ -281,21 +267,7 @@ const jsonStrings = new Map<string, { json: string; extraBytes: number }>();
  * `buildTriggerEvent` makes, written from each record's JSON, partitions in the order they come.
  */
 export const triggerEventJson = (source: EventSource, records: readonly PolledRecord[]): string => {
-  const grouped = new Map<string, string[]>();
-  let list: string[] = [];
-  let topic: string | undefined;
-  let partition = -1;
-  for (const r of records) {
-    // Records come in runs of one partition: find its list once per run, not once per record.
-    if (r.partition !== partition || r.topic !== topic) {
-      topic = r.topic;
-      partition = r.partition;
-      const id = `${topic}-${partition}`;
-      list = grouped.get(id) ?? [];
-      grouped.set(id, list);
-    }
-    list.push(r.json);
-  }
+  const grouped = groupByPartition(records, (r) => r.json);
   const entries: string[] = [];
   for (const [id, json] of grouped) entries.push(`${JSON.stringify(id)}:[${json.join(",")}]`);
   const servers = JSON.stringify(source.bootstrapServers.join(","));
@@ -304,4 +276,30 @@ export const triggerEventJson = (source: EventSource, records: readonly PolledRe
       ? `{"eventSource":"aws:kafka","eventSourceArn":${JSON.stringify(source.clusterArn)},`
       : `{"eventSource":"SelfManagedKafka",`;
   return `${head}"bootstrapServers":${servers},"records":{${entries.join(",")}}}`;
+};
+
+/**
+ * `records` grouped by `"<topic>-<partition>"`, in the order the partitions first come, each
+ * record turned into what the group holds. Records come in runs of one partition: the group is
+ * looked up once per run, not once per record.
+ */
+const groupByPartition = <R extends { topic: string; partition: number }, V>(
+  records: readonly R[],
+  valueOf: (record: R) => V,
+): Map<string, V[]> => {
+  const grouped = new Map<string, V[]>();
+  let list: V[] = [];
+  let topic: string | undefined;
+  let partition = -1;
+  for (const r of records) {
+    if (r.partition !== partition || r.topic !== topic) {
+      topic = r.topic;
+      partition = r.partition;
+      const id = `${topic}-${partition}`;
+      list = grouped.get(id) ?? [];
+      grouped.set(id, list);
+    }
+    list.push(valueOf(r));
+  }
+  return grouped;
 };

@@ -21,6 +21,7 @@ import { decodeSegment, encodeSegment, partsOf, type Segment } from "./partition
 import type {
   ClaimantName,
   CommitResult,
+  MarkedAt,
   OutboxEntry,
   PartitionCommit,
   PartitionStateStore,
@@ -136,11 +137,7 @@ export class DynamoWindowStateStore<S, X = unknown> implements PartitionStateSto
     return found;
   }
 
-  async markEmitted(
-    partitionId: string,
-    seqs: readonly number[],
-    after: { version: number; idleAt: number | null },
-  ): Promise<void> {
+  async markEmitted(partitionId: string, seqs: readonly number[], after: MarkedAt): Promise<void> {
     if (seqs.length === 0) return;
     const names: Record<string, string> = { "#outbox": "outbox", "#pk": PK };
     seqs.forEach((seq, i) => {

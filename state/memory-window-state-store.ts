@@ -2,6 +2,7 @@ import { emptyPartitionState, type PartitionState } from "../core/window-state.t
 import { StateConflictError } from "./errors.ts";
 import type {
   CommitResult,
+  MarkedAt,
   OutboxEntry,
   PartitionCommit,
   PartitionStateStore,
@@ -65,11 +66,7 @@ export class MemoryWindowStateStore<S, X = unknown> implements PartitionStateSto
     return found;
   }
 
-  async markEmitted(
-    partitionId: string,
-    seqs: readonly number[],
-    after: { version: number; idleAt: number | null },
-  ): Promise<void> {
+  async markEmitted(partitionId: string, seqs: readonly number[], after: MarkedAt): Promise<void> {
     const held = this.#partitions.get(partitionId);
     if (held === undefined) return;
     const done = new Set(seqs);

@@ -82,16 +82,18 @@ export interface PartitionStateStore<S, X> {
    * the version (a mark never conflicts with a commit). `idleAt` re-indexes the partition for the
    * sweep when it is still at `version`.
    */
-  markEmitted(
-    partitionId: string,
-    seqs: readonly number[],
-    after: { version: number; idleAt: number | null },
-  ): Promise<void>;
+  markEmitted(partitionId: string, seqs: readonly number[], after: MarkedAt): Promise<void>;
   /**
    * Partitions whose `idleAt` is at or before `now`. Found through an index, never a scan; may lag
    * behind recent writes, so callers load what it returns and decide from that.
    */
   findPartitionsIdle(now: number): Promise<string[]>;
+}
+
+/** What a mark knows of the partition: the version it saw, and its idle time then. */
+export interface MarkedAt {
+  version: number;
+  idleAt: number | null;
 }
 
 /** May `claimant` emit `entry` at `now`? Its own kind's entries, or anybody's past the lease. */
