@@ -1,5 +1,9 @@
 import type { KafkaMessage } from "kafkajs";
-import type { KafkaTriggerEvent, KafkaTriggerRecord } from "./kafka-trigger-event.ts";
+import {
+  KafkaEventSource,
+  type KafkaTriggerEvent,
+  type KafkaTriggerRecord,
+} from "./kafka-trigger-event.ts";
 import { EventFlavour, type EventFlavourName } from "./trigger-declaration.ts";
 
 /*
@@ -89,12 +93,12 @@ export const buildTriggerEvent = (
   const bootstrapServers = source.bootstrapServers.join(",");
   return source.flavour === EventFlavour.msk
     ? {
-        eventSource: "aws:kafka",
+        eventSource: KafkaEventSource.msk,
         eventSourceArn: source.clusterArn,
         bootstrapServers,
         records: grouped as never,
       }
-    : { eventSource: "SelfManagedKafka", bootstrapServers, records: grouped as never };
+    : { eventSource: KafkaEventSource.selfManaged, bootstrapServers, records: grouped as never };
 };
 
 /** Lambda's synchronous invocation payload limit, which closes a batch early. */
@@ -273,8 +277,8 @@ export const triggerEventJson = (source: EventSource, records: readonly PolledRe
   const servers = JSON.stringify(source.bootstrapServers.join(","));
   const head =
     source.flavour === EventFlavour.msk
-      ? `{"eventSource":"aws:kafka","eventSourceArn":${JSON.stringify(source.clusterArn)},`
-      : `{"eventSource":"SelfManagedKafka",`;
+      ? `{"eventSource":${JSON.stringify(KafkaEventSource.msk)},"eventSourceArn":${JSON.stringify(source.clusterArn)},`
+      : `{"eventSource":${JSON.stringify(KafkaEventSource.selfManaged)},`;
   return `${head}"bootstrapServers":${servers},"records":{${entries.join(",")}}}`;
 };
 
@@ -285,7 +289,7 @@ export const triggerEventJson = (source: EventSource, records: readonly PolledRe
  */
 const groupByPartition = <R extends { topic: string; partition: number }, V>(
   records: readonly R[],
-  valueOf: (record: R) => V,
+  entryOf: (record: R) => V,
 ): Map<string, V[]> => {
   const grouped = new Map<string, V[]>();
   let list: V[] = [];
@@ -299,7 +303,7 @@ const groupByPartition = <R extends { topic: string; partition: number }, V>(
       list = grouped.get(id) ?? [];
       grouped.set(id, list);
     }
-    list.push(valueOf(r));
+    list.push(entryOf(r));
   }
   return grouped;
 };

@@ -1,3 +1,4 @@
+import { TOPIC_NAME } from "../lib/env-settings.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { type FilterPattern, validateFilterCriteria } from "./filter-criteria.ts";
 
@@ -142,7 +143,7 @@ const withDefaults = (functionName: string, input: TriggerInput): TriggerDeclara
 /** One check of a resolved trigger; `where` starts its message. */
 type TriggerRule = (where: string, t: TriggerDeclaration) => void;
 
-const isTopicName = (name: string) => /^[a-zA-Z0-9._-]{1,249}$/.test(name);
+const isTopicName = (name: string) => TOPIC_NAME.test.test(name);
 
 const topicIsKafkaName: TriggerRule = (where, t) =>
   check(isTopicName(t.topic), `${where} Topic must be a Kafka topic name, got "${t.topic}"`);

@@ -3,6 +3,7 @@ import type { ScheduledEvent } from "aws-lambda";
 import type { Kafka } from "kafkajs";
 import type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 import { DEFAULT_MEMORY_SIZE_MB } from "../../functions/lambda-context.ts";
+import { LocalAws } from "../../functions/local-aws.ts";
 import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { EventSourceMapping, type MappingStats } from "./event-source-mapping.ts";
@@ -163,9 +164,9 @@ const scheduledEvent = (functionName: string): ScheduledEvent => ({
   id: randomUUID(),
   "detail-type": "Scheduled Event",
   source: "aws.events",
-  account: "123456789012",
+  account: LocalAws.accountId,
   time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-  region: "us-east-1",
-  resources: [`arn:aws:events:us-east-1:123456789012:rule/${functionName}`],
+  region: LocalAws.region,
+  resources: [`arn:aws:events:${LocalAws.region}:${LocalAws.accountId}:rule/${functionName}`],
   detail: {},
 });
