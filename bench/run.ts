@@ -178,7 +178,7 @@ const main = async (): Promise<void> => {
       missed.length > 0 ? ` (${missed.map((r) => `${r.scenario}, ${r.case}`).join("; ")})` : ""
     }`,
   );
-  const dir = new URL("./results", import.meta.url);
+  const dir = new URL("./results/", import.meta.url);
   mkdirSync(dir, { recursive: true });
   const at = new Date().toISOString();
   const file = new URL(`${at.replaceAll(":", "-")}${quick ? "-quick" : ""}.json`, dir);

@@ -10,7 +10,7 @@ export interface Asset {
   body: Buffer;
 }
 
-const pageDir = fileURLToPath(new URL("./page", import.meta.url));
+const pageDir = fileURLToPath(new URL("./page/", import.meta.url));
 
 /**
  * The page, built when the server starts: esbuild bundles the page's TypeScript, uPlot and the CSS

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compared, progress, type ResultRow, repeatPaired, summarize } from "../measure.ts";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** The functions with an entry point (functions/<name>/handler.ts, dist/<name>/index.mjs). */
 const FUNCTIONS = ["aggregate-temperatures", "sweep-idle-windows"] as const;

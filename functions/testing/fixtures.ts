@@ -11,7 +11,7 @@ import {
 } from "./kafka-event.ts";
 
 /** The kit's fixture events (see fixtures/README.md for where each comes from). */
-export const KIT_FIXTURES_DIR = fileURLToPath(new URL("./fixtures", import.meta.url));
+export const KIT_FIXTURES_DIR = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
 /** The names of the kit's fixture events, e.g. `msk-documentation-event.json`. */
 export const kitFixtureNames = (): string[] =>

@@ -170,7 +170,7 @@ describe("what the roles grant", () => {
 describe("the state table's permissions match the calls the state store makes", () => {
   // Read from the source, so a new call in state/ fails here until it is granted (and documented).
   // Per file: the table's own creation (ensureStateTable) is for local tables only.
-  const runtime = readdirSync(new URL("../../state", import.meta.url))
+  const runtime = readdirSync(new URL("../../state/", import.meta.url))
     .filter((f) => f.endsWith(".ts"))
     .map((f) =>
       readFileSync(new URL(`../../state/${f}`, import.meta.url), "utf8").replace(
