@@ -19,7 +19,8 @@ export const numberFlag = (
 
 const HELP = { help: { type: "boolean", short: "h" } } as const;
 type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
-type Flags<O extends FlagOptions> = ReturnType<typeof parseArgs<{ options: O }>>["values"];
+/** The values of a CLI's flags, as `flagsOrUsage` returns them. */
+export type Flags<O extends FlagOptions> = ReturnType<typeof parseArgs<{ options: O }>>["values"];
 
 /**
  * Parses a CLI's flags, `options` plus `-h`/`--help`; with `--help`, prints `usage` to stdout and

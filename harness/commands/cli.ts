@@ -14,7 +14,14 @@ import { ConfigError } from "../../lib/errors.ts";
 import { createLogger, type Logger } from "../../lib/logger.ts";
 import { readStackEndpoints, type StackEndpoints } from "../../stack/endpoints.ts";
 import { type Harness, startHarness } from "../emulator/harness.ts";
-import { exitOnNext, flagsOrUsage, numberFlag, runCli, untilSignal } from "./cli-args.ts";
+import {
+  exitOnNext,
+  type Flags,
+  flagsOrUsage,
+  numberFlag,
+  runCli,
+  untilSignal,
+} from "./cli-args.ts";
 import {
   commandKafka,
   harnessFunctionOf,
@@ -93,11 +100,9 @@ const OPTIONS = {
   "status-every": { type: "string" },
   "log-file": { type: "string" },
 } as const;
-const parseFlags = () => flagsOrUsage(OPTIONS, USAGE);
-type Flags = NonNullable<ReturnType<typeof parseFlags>>;
 
 /** The settings the flags give the functions through the environment, and the local stack's. */
-const useEnvironment = (flags: Flags, endpoints: StackEndpoints) => {
+const useEnvironment = (flags: Flags<typeof OPTIONS>, endpoints: StackEndpoints) => {
   if (flags.store !== undefined) process.env.STATE_STORE = flags.store;
   if (flags["idle-timeout-ms"] !== undefined)
     process.env.IDLE_TIMEOUT_MS = flags["idle-timeout-ms"];
@@ -114,7 +119,7 @@ const logDestination = (logFile: string | undefined) => {
 };
 
 /** The declared trigger with what the flags override. */
-const triggerFromFlags = (declared: TriggerInput, flags: Flags): TriggerInput => ({
+const triggerFromFlags = (declared: TriggerInput, flags: Flags<typeof OPTIONS>): TriggerInput => ({
   ...declared,
   ...(flags.topic === undefined ? {} : { topic: flags.topic }),
   ...(flags["batch-size"] === undefined ? {} : { batchSize: Number(flags["batch-size"]) }),
@@ -134,7 +139,10 @@ const triggerFromFlags = (declared: TriggerInput, flags: Flags): TriggerInput =>
 });
 
 /** The declared error controls with what the flags override; none of them, the declared ones. */
-const errorControlsFromFlags = (declared: TriggerInput, flags: Flags): Partial<TriggerInput> => {
+const errorControlsFromFlags = (
+  declared: TriggerInput,
+  flags: Flags<typeof OPTIONS>,
+): Partial<TriggerInput> => {
   const controlsWanted =
     flags["max-retries"] !== undefined ||
     flags["max-record-age"] !== undefined ||
@@ -179,7 +187,7 @@ const prepareDependencies = async (
   await createOutputTopics(kafka, entry.name, outputTopicNames(entry, process.env));
 };
 
-const concurrencyFromFlags = (flags: Flags) => ({
+const concurrencyFromFlags = (flags: Flags<typeof OPTIONS>) => ({
   onePartitionPerEvent: flags["one-partition-per-event"] === true,
   ...(flags["max-concurrency"] === undefined
     ? {}
@@ -235,7 +243,7 @@ const createOutputTopics = async (kafka: Kafka, name: string, topics: readonly s
 };
 
 runCli("harness", async () => {
-  const flags = parseFlags();
+  const flags = flagsOrUsage(OPTIONS, USAGE);
   if (flags === undefined) return 0;
   const entry = kafkaFunctionNamed(flags.function ?? "aggregate-temperatures");
   const endpoints = readStackEndpoints();

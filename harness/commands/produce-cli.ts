@@ -2,7 +2,7 @@ import type { Kafka } from "kafkajs";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
 import { produceReadings } from "../producer/reading-producer.ts";
-import { flagsOrUsage, numberFlag, runCli } from "./cli-args.ts";
+import { type Flags, flagsOrUsage, numberFlag, runCli } from "./cli-args.ts";
 import { commandKafka } from "./local-setup.ts";
 import { createMissingTopics, projectTopics } from "./topics.ts";
 
@@ -39,7 +39,6 @@ const OPTIONS = {
   "double-encoded": { type: "boolean" },
   seed: { type: "string" },
 } as const;
-type Flags = NonNullable<ReturnType<typeof flagsOrUsage<typeof OPTIONS>>>;
 
 /**
  * The broker does not create topics on demand: creates `topic` if it is missing, with the
@@ -53,7 +52,7 @@ const createTopicIfMissing = async (kafka: Kafka, topic: string) => {
 };
 
 /** The synthetic readings the flags ask for. */
-const generatorFromFlags = (flags: Flags) => ({
+const generatorFromFlags = (flags: Flags<typeof OPTIONS>) => ({
   ...defaultGeneratorOptions,
   sensors: numberFlag("sensors", flags.sensors, 5, 1, 10_000_000),
   outOfOrderShare: numberFlag("out-of-order", flags["out-of-order"], 0, 0, 1),

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import { harnessProgress } from "../../dashboard/pipeline-progress.ts";
+import type { WindowPoint } from "../../dashboard/protocol.ts";
 import { type Dashboard, dashboardDefaults, startDashboard } from "../../dashboard/server.ts";
 import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
 import { createLogger, type Logger } from "../../lib/logger.ts";
@@ -9,7 +10,14 @@ import { startStack, stopStack } from "../../stack/stack.ts";
 import { type Harness, startHarness } from "../emulator/harness.ts";
 import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
 import { produceReadings } from "../producer/reading-producer.ts";
-import { exitOnNext, flagsOrUsage, numberFlag, runCli, untilSignal } from "./cli-args.ts";
+import {
+  exitOnNext,
+  type Flags,
+  flagsOrUsage,
+  numberFlag,
+  runCli,
+  untilSignal,
+} from "./cli-args.ts";
 import {
   commandKafka,
   harnessFunctionOf,
@@ -46,7 +54,6 @@ const OPTIONS = {
   port: { type: "string" },
   "no-dashboard": { type: "boolean" },
 } as const;
-type Flags = NonNullable<ReturnType<typeof flagsOrUsage<typeof OPTIONS>>>;
 
 const say = (line: string) => process.stderr.write(`start: ${line}\n`);
 
@@ -100,16 +107,8 @@ const startDemoDashboard = async (
   return dashboard;
 };
 
-interface Row {
-  start: number;
-  end: number;
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  closedBy: string;
-  windows: number;
-}
+/** A sensor's row: its last closed window and how many of its windows closed. */
+type Row = Omit<WindowPoint, "sensor"> & { windows: number };
 
 /** The live table's lines: a heading, then one row per sensor with its last closed window. */
 const tableLines = (
@@ -178,7 +177,7 @@ type ClosedWindows = Awaited<ReturnType<typeof showClosedWindows>>;
 /** Produces readings like the seed tutorial's producer until the count or `stop`. */
 const startProducing = async (
   kafka: Kafka,
-  flags: Flags,
+  flags: Flags<typeof OPTIONS>,
   idleTimeoutMs: number,
   table: ClosedWindows,
 ) => {
