@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { kafkaClientAuth, readKafkaAuthConfig } from "../functions/kafka-auth.ts";
-import { numberFlag, runCli } from "../lib/cli-args.ts";
+import { flagsOrUsage, numberFlag, runCli, untilSignal } from "../lib/cli-args.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { groupProgress } from "./pipeline-progress.ts";
@@ -38,8 +37,8 @@ Environment: LOG_LEVEL (default info; structured JSON logs on stderr).
 `;
 
 const parseFlags = () =>
-  parseArgs({
-    options: {
+  flagsOrUsage(
+    {
       brokers: { type: "string" },
       topic: { type: "string" },
       "late-topic": { type: "string" },
@@ -52,10 +51,10 @@ const parseFlags = () =>
       auth: { type: "string" },
       "secret-arn": { type: "string" },
       region: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  }).values;
-type Flags = ReturnType<typeof parseFlags>;
+    USAGE,
+  );
+type Flags = NonNullable<ReturnType<typeof parseFlags>>;
 
 /** The cluster's brokers and a client for them, authenticated as the flags (or environment) say. */
 const kafkaOf = async (flags: Flags) => {
@@ -101,18 +100,9 @@ const shownByFlags = (flags: Flags, admin: Admin | undefined) => ({
     : { pipeline: groupProgress(admin, flags.group) }),
 });
 
-const untilStopped = () =>
-  new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-
 runCli("dashboard", async () => {
   const flags = parseFlags();
-  if (flags.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  if (flags === undefined) return 0;
   const { brokers, kafka } = await kafkaOf(flags);
   const logger = createLogger();
   const admin = flags.group === undefined ? undefined : kafka.admin();
@@ -127,7 +117,7 @@ runCli("dashboard", async () => {
     throw error;
   });
   process.stderr.write(`dashboard: ${dashboard.url} (Ctrl-C stops)\n`);
-  await untilStopped();
+  await untilSignal();
   await dashboard.stop();
   await admin?.disconnect();
   return 0;

@@ -1,3 +1,4 @@
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ConfigError } from "./errors.ts";
 
 /** A number flag within a range, or its default; a bad value names the flag, the range and the value. */
@@ -14,6 +15,47 @@ export const numberFlag = (
     throw new ConfigError(`--${name} must be a number ${min}..${max}, got "${String(raw)}"`);
   }
   return n;
+};
+
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+/** The values of a CLI's flags, as `flagsOrUsage` returns them. */
+export type Flags<O extends FlagOptions> = ReturnType<typeof parseArgs<{ options: O }>>["values"];
+
+/**
+ * Parses a CLI's flags, `options` plus `-h`/`--help`; with `--help`, prints `usage` to stdout and
+ * returns undefined (the CLI then exits 0).
+ */
+export const flagsOrUsage = <const O extends FlagOptions>(
+  options: O,
+  usage: string,
+): Flags<O> | undefined => {
+  const { values } = parseArgs({ options: { ...options, ...HELP } });
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  return values as Flags<O>;
+};
+
+/**
+ * Resolves at the first SIGINT or SIGTERM. `onSignal` runs at that signal and, as the listener for
+ * the other one stays, at the other signal too.
+ */
+export const untilSignal = (onSignal: (signal: NodeJS.Signals) => void = () => {}) =>
+  new Promise<void>((resolve) => {
+    for (const signal of ["SIGINT", "SIGTERM"] as const)
+      process.once(signal, () => {
+        onSignal(signal);
+        resolve();
+      });
+  });
+
+const EXIT_CODE = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** From now on, the next of `signals` exits at once, with the shell's code for it. */
+export const exitOnNext = (...signals: readonly (keyof typeof EXIT_CODE)[]) => {
+  for (const signal of signals) process.once(signal, () => process.exit(EXIT_CODE[signal]));
 };
 
 /** Runs a CLI's main, printing a clear message and exiting 1 on error (2 for usage errors). */

@@ -192,6 +192,19 @@ const rssGrowth = (samples: readonly number[]): number => {
   return Math.max(...samples.slice(2 * q)) / early;
 };
 
+/** The pre-filled input every run of the scenario reads, and what brute force finds in it. */
+interface Input {
+  raw: string;
+  total: number;
+  /** How the readings spread over the partitions, for the notes. */
+  spread: string;
+  expected: ExpectedWindow[];
+  bundle: Awaited<ReturnType<typeof buildBundle>>;
+  repetitions: { warmups: number; runs: number };
+  /** Creates a fresh output topic, deleted with the input at the end. */
+  outputTopic: () => Promise<string>;
+}
+
 /**
  * Scenario 3, and the harness part of scenario 4: records/s from a pre-filled 6-partition topic
  * through the harness as `npm run harness` runs it (the function's bundle in sandboxes, the
@@ -206,125 +219,195 @@ export const harnessScenario = async (options: {
   sizes: readonly number[];
 }): Promise<ResultRow[]> => {
   const total = options.quick ? 50_000 : 1_000_000;
-  const repetitions = { warmups: 0, runs: options.quick ? 1 : 3 };
   const run = Date.now().toString(36);
   const raw = await createTopic(`bench-raw-temperature-${run}`, 6);
   const topics = [raw];
   progress(`harness end to end: prefilling ${count(total)} readings into ${raw}`);
   const perPartition = await prefill(raw, total);
-  const spread = `per partition ${perPartition.map(count).join("/")}`;
   const bundle = await buildBundle();
-  const expected = await expectedWindows(raw);
-  const rows: ResultRow[] = [];
-  let outputs = 0;
-  const runHarness = async (batchSize: number, how: Omit<HarnessRun, "outputTopic">) => {
-    const outputTopic = await createTopic(`bench-agg-temperature-${run}-${outputs++}`, 1);
-    topics.push(outputTopic);
-    const table = how.store === "dynamodb" ? await dynamoTable() : undefined;
-    try {
-      const result = await runChild<HarnessChildResult>(
-        "harness.ts",
-        {
-          topic: raw,
-          groupId: `bench-harness-${randomUUID()}`,
-          batchSize,
-          batchingWindowSeconds: 0,
-          startingPosition: "TRIM_HORIZON",
-          total,
-          module: how.module,
-        } satisfies HarnessChildInput,
-        {
-          env: {
-            STATE_STORE: how.store,
-            ...(table === undefined
-              ? {}
-              : {
-                  STATE_TABLE: table.tableName,
-                  DYNAMODB_ENDPOINT: readStackEndpoints().dynamodbEndpoint,
-                  AWS_REGION: LOCAL_AWS.region,
-                  AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
-                  AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
-                }),
-            OUTPUT_TOPIC: outputTopic,
-            LATE_TOPIC: outputTopic,
-            DEAD_LETTER_TOPIC: outputTopic,
-            KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
-            LOG_LEVEL: "warn",
-          },
-        },
-      );
-      return { ...result, outputTopic };
-    } finally {
-      await table?.dispose();
-    }
+  const input: Input = {
+    raw,
+    total,
+    spread: `per partition ${perPartition.map(count).join("/")}`,
+    expected: await expectedWindows(raw),
+    bundle,
+    repetitions: { warmups: 0, runs: options.quick ? 1 : 3 },
+    outputTopic: async () => {
+      const topic = await createTopic(`bench-agg-temperature-${run}-${topics.length - 1}`, 1);
+      topics.push(topic);
+      return topic;
+    },
   };
+  const rows: ResultRow[] = [];
   try {
     for (const batchSize of options.sizes) {
-      const withDynamo = batchSize === 10_000;
-      progress(`harness end to end, batch ${count(batchSize)}: ${repetitions.runs} runs of each`);
-      const samples = { noop: [] as number[], memory: [] as number[], dynamodb: [] as number[] };
-      const peaks: number[] = [];
-      const barePeaks: number[] = [];
-      const growth: number[] = [];
-      const unlike: number[] = [];
-      let invocations = 0;
-      const measureRun = async (how: Omit<HarnessRun, "outputTopic">) => {
-        const r = await runHarness(batchSize, how);
-        if (how.module !== NOOP_FUNCTION) unlike.push(await windowsUnlike(r.outputTopic, expected));
-        return r;
-      };
-      const paired = await repeatPaired(
-        repetitions,
-        async () => {
-          const r = await runChild<BareConsumerResult>("bare-consumer.ts", {
-            topic: raw,
-            total,
-            batchSize,
-          } satisfies BareConsumerInput);
-          barePeaks.push(r.peakRssMb);
-          return perSecond(r.records, r.ms);
+      rows.push(...batchSizeRows(input, batchSize, await measureBatchSize(input, batchSize)));
+    }
+  } finally {
+    bundle.dispose();
+    await deleteTopics(topics);
+  }
+  return rows;
+};
+
+/** One harness run in its own process, over the whole input, into a fresh output topic. */
+const runHarness = async (
+  input: Input,
+  batchSize: number,
+  how: Omit<HarnessRun, "outputTopic">,
+) => {
+  const outputTopic = await input.outputTopic();
+  const table = how.store === "dynamodb" ? await dynamoTable() : undefined;
+  try {
+    const result = await runChild<HarnessChildResult>(
+      "harness.ts",
+      {
+        topic: input.raw,
+        groupId: `bench-harness-${randomUUID()}`,
+        batchSize,
+        batchingWindowSeconds: 0,
+        startingPosition: "TRIM_HORIZON",
+        total: input.total,
+        module: how.module,
+      } satisfies HarnessChildInput,
+      {
+        env: {
+          STATE_STORE: how.store,
+          ...(table === undefined
+            ? {}
+            : {
+                STATE_TABLE: table.tableName,
+                DYNAMODB_ENDPOINT: readStackEndpoints().dynamodbEndpoint,
+                AWS_REGION: LOCAL_AWS.region,
+                AWS_ACCESS_KEY_ID: LOCAL_AWS.credentials.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: LOCAL_AWS.credentials.secretAccessKey,
+              }),
+          OUTPUT_TOPIC: outputTopic,
+          LATE_TOPIC: outputTopic,
+          DEAD_LETTER_TOPIC: outputTopic,
+          KAFKA_BROKERS: readStackEndpoints().kafkaBrokers.join(","),
+          LOG_LEVEL: "warn",
         },
-        async () => {
-          // The harness with a function that does nothing: what the harness itself costs.
-          const noop = await measureRun({ module: NOOP_FUNCTION, store: "memory" });
-          samples.noop.push(perSecond(noop.records, noop.ms));
-          if (withDynamo) {
-            const d = await measureRun({ module: bundle.module, store: "dynamodb" });
-            samples.dynamodb.push(perSecond(d.records, d.ms));
-          }
-          const r = await measureRun({ module: bundle.module, store: "memory" });
-          peaks.push(r.peakRssMb);
-          growth.push(rssGrowth(r.rssMb));
-          invocations = r.invocations;
-          return perSecond(r.records, r.ms);
-        },
-      );
-      const bare = summarize(paired.baseline);
-      const value = summarize(paired.figure);
-      const label = `batch ${count(batchSize)}, ${count(total)} readings, 6 partitions`;
-      const target = batchSize === 10_000 ? 0.8 : batchSize === 100 ? 0.4 : undefined;
-      rows.push(
-        compared(
-          {
-            scenario: "3 harness end to end",
-            case: `${label}, bundle in sandboxes, memory store`,
-            metric: "records/s",
-            value,
-            note: `${spread}; ${count(invocations)} invocations`,
-            ...(target === undefined
-              ? {}
-              : {
-                  target: `>= ${target * 100}% of bare consumer`,
-                  met: value.median / bare.median >= target,
-                }),
-          },
-          "bare kafkajs consumer",
-          bare,
-        ),
-      );
-      if (withDynamo) {
-        const dynamo = summarize(samples.dynamodb);
-        rows.push(
+      },
+    );
+    return { ...result, outputTopic };
+  } finally {
+    await table?.dispose();
+  }
+};
+
+/** What the runs at one batch size measured. */
+interface BatchSizeSamples {
+  bare: number[];
+  harness: number[];
+  noop: number[];
+  dynamodb: number[];
+  peaks: number[];
+  barePeaks: number[];
+  growth: number[];
+  unlike: number[];
+  invocations: number;
+}
+
+/** At batch 10 000 the harness also runs with DynamoDB Local as its store. */
+const withDynamoDb = (batchSize: number) => batchSize === 10_000;
+
+/** The bare consumer and the harness runs at one batch size, alternating. */
+const measureBatchSize = async (input: Input, batchSize: number): Promise<BatchSizeSamples> => {
+  progress(`harness end to end, batch ${count(batchSize)}: ${input.repetitions.runs} runs of each`);
+  const m = {
+    noop: [] as number[],
+    dynamodb: [] as number[],
+    peaks: [] as number[],
+    barePeaks: [] as number[],
+    growth: [] as number[],
+    unlike: [] as number[],
+    invocations: 0,
+  };
+  const measureRun = async (how: Omit<HarnessRun, "outputTopic">) => {
+    const r = await runHarness(input, batchSize, how);
+    if (how.module !== NOOP_FUNCTION)
+      m.unlike.push(await windowsUnlike(r.outputTopic, input.expected));
+    return r;
+  };
+  const paired = await repeatPaired(
+    input.repetitions,
+    async () => {
+      const r = await runChild<BareConsumerResult>("bare-consumer.ts", {
+        topic: input.raw,
+        total: input.total,
+        batchSize,
+      } satisfies BareConsumerInput);
+      m.barePeaks.push(r.peakRssMb);
+      return perSecond(r.records, r.ms);
+    },
+    async () => {
+      // The harness with a function that does nothing: what the harness itself costs.
+      const noop = await measureRun({ module: NOOP_FUNCTION, store: "memory" });
+      m.noop.push(perSecond(noop.records, noop.ms));
+      if (withDynamoDb(batchSize)) {
+        const d = await measureRun({ module: input.bundle.module, store: "dynamodb" });
+        m.dynamodb.push(perSecond(d.records, d.ms));
+      }
+      const r = await measureRun({ module: input.bundle.module, store: "memory" });
+      m.peaks.push(r.peakRssMb);
+      m.growth.push(rssGrowth(r.rssMb));
+      m.invocations = r.invocations;
+      return perSecond(r.records, r.ms);
+    },
+  );
+  return { ...m, bare: paired.baseline, harness: paired.figure };
+};
+
+/** The rows of one batch size: throughput against the bare consumer, parity, memory. */
+const batchSizeRows = (input: Input, batchSize: number, m: BatchSizeSamples): ResultRow[] => {
+  const label = `batch ${count(batchSize)}, ${count(input.total)} readings, 6 partitions`;
+  return [
+    ...throughputRows(input, batchSize, label, m),
+    {
+      scenario: "3 harness end to end",
+      case: `${label}, every run's output topic`,
+      metric: "windows unlike brute force",
+      value: summarize(m.unlike),
+      note: `${count(input.expected.length)} windows expected per run`,
+      target: "0",
+      met: m.unlike.every((n) => n === 0),
+    },
+    ...memoryRows(label, m),
+  ];
+};
+
+const throughputRows = (
+  input: Input,
+  batchSize: number,
+  label: string,
+  m: BatchSizeSamples,
+): ResultRow[] => {
+  const bare = summarize(m.bare);
+  const value = summarize(m.harness);
+  const target = batchSize === 10_000 ? 0.8 : batchSize === 100 ? 0.4 : undefined;
+  const dynamo = withDynamoDb(batchSize) ? summarize(m.dynamodb) : undefined;
+  return [
+    compared(
+      {
+        scenario: "3 harness end to end",
+        case: `${label}, bundle in sandboxes, memory store`,
+        metric: "records/s",
+        value,
+        note: `${input.spread}; ${count(m.invocations)} invocations`,
+        ...(target === undefined
+          ? {}
+          : {
+              target: `>= ${target * 100}% of bare consumer`,
+              met: value.median / bare.median >= target,
+            }),
+      },
+      "bare kafkajs consumer",
+      bare,
+    ),
+    ...(dynamo === undefined
+      ? []
+      : [
           compared(
             {
               scenario: "3 harness end to end",
@@ -337,55 +420,39 @@ export const harnessScenario = async (options: {
             "bare kafkajs consumer",
             bare,
           ),
-        );
-      }
-      rows.push(
-        compared(
-          {
-            scenario: "3 harness end to end",
-            case: `${label}, a function that does nothing (the harness's own cost)`,
-            metric: "records/s",
-            value: summarize(samples.noop),
-          },
-          "bare kafkajs consumer",
-          bare,
-        ),
-      );
-      rows.push({
+        ]),
+    compared(
+      {
         scenario: "3 harness end to end",
-        case: `${label}, every run's output topic`,
-        metric: "windows unlike brute force",
-        value: summarize(unlike),
-        note: `${count(expected.length)} windows expected per run`,
-        target: "0",
-        met: unlike.every((n) => n === 0),
-      });
-      rows.push(
-        compared(
-          {
-            scenario: "4 memory",
-            case: `harness process, ${label}, memory store`,
-            metric: "peak RSS MB",
-            value: summarize(peaks),
-            target: "<= 256 MB",
-            met: Math.max(...peaks) <= 256,
-          },
-          "bare consumer process",
-          summarize(barePeaks),
-        ),
-      );
-      rows.push({
-        scenario: "4 memory",
-        case: `harness process, ${label}, memory store: RSS over the run's last half / its second quarter`,
-        metric: "RSS growth",
-        value: summarize(growth),
-        target: "<= 1.1 (flat)",
-        met: growth.every((g) => g <= 1.1),
-      });
-    }
-  } finally {
-    bundle.dispose();
-    await deleteTopics(topics);
-  }
-  return rows;
+        case: `${label}, a function that does nothing (the harness's own cost)`,
+        metric: "records/s",
+        value: summarize(m.noop),
+      },
+      "bare kafkajs consumer",
+      bare,
+    ),
+  ];
 };
+
+const memoryRows = (label: string, m: BatchSizeSamples): ResultRow[] => [
+  compared(
+    {
+      scenario: "4 memory",
+      case: `harness process, ${label}, memory store`,
+      metric: "peak RSS MB",
+      value: summarize(m.peaks),
+      target: "<= 256 MB",
+      met: Math.max(...m.peaks) <= 256,
+    },
+    "bare consumer process",
+    summarize(m.barePeaks),
+  ),
+  {
+    scenario: "4 memory",
+    case: `harness process, ${label}, memory store: RSS over the run's last half / its second quarter`,
+    metric: "RSS growth",
+    value: summarize(m.growth),
+    target: "<= 1.1 (flat)",
+    met: m.growth.every((g) => g <= 1.1),
+  },
+];

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Kafka, logLevel } from "kafkajs";
+import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { trigger as declaredTrigger } from "../../functions/aggregate-temperatures/trigger.ts";
 import {
   defaultGeneratorOptions,
@@ -47,11 +47,13 @@ export const latencyScenario = async (options: { quick: boolean }): Promise<Resu
   return rows;
 };
 
-const measureLatency = async (options: {
+interface LatencyRun {
   batchSize: number;
   windowSeconds: number;
   quick: boolean;
-}): Promise<ResultRow[]> => {
+}
+
+const measureLatency = async (options: LatencyRun): Promise<ResultRow[]> => {
   const warmupSeconds = options.quick ? 3 : 5;
   const seconds = options.quick ? 10 : 60;
   const brokers = readStackEndpoints().kafkaBrokers;
@@ -68,8 +70,52 @@ const measureLatency = async (options: {
       { topic: out, numPartitions: 1 },
     ],
   });
+  const harness = startHarnessChild(options, raw, out, brokers);
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const reader = kafka.consumer({ groupId: `bench-latency-reader-${randomUUID()}` });
+  // When each window's closing reading was produced, by `<sensor>|<window end>`.
+  const closersProducedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  try {
+    await harness.ready;
+    await producer.connect();
+    await readWindows(reader, out, (w, arrivedAt) => {
+      const producedAt = closersProducedAt.get(`${w.sensor}|${w.end}`);
+      if (producedAt !== undefined) latencies.push(arrivedAt - producedAt);
+    });
+    const label = `batch ${count(options.batchSize)}, batching window ${options.windowSeconds} s`;
+    progress(
+      `latency, ${label}: ${count(RATE_PER_SECOND)} readings/s, ${warmupSeconds} s warm-up + ${seconds} s`,
+    );
+    const measureFrom = Date.now() + warmupSeconds * 1000;
+    const behind = await produceSteadily(producer, raw, {
+      measureFrom,
+      end: measureFrom + seconds * 1000,
+      closersProducedAt,
+    });
+    // The last windows' closing readings need their batch to be processed and produced.
+    await new Promise((r) => setTimeout(r, options.windowSeconds * 1000 + 3_000));
+    harness.stop();
+    const result = await harness.result;
+    return latencyRows(options, label, {
+      sorted: [...latencies].sort((a, b) => a - b),
+      closersProducedAt,
+      behind,
+      peakRssMb: result.peakRssMb,
+    });
+  } finally {
+    harness.stop();
+    await harness.result.catch(() => {});
+    await reader.disconnect();
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [raw, out] }).catch(() => {});
+    await admin.disconnect();
+  }
+};
 
-  const harness = startChild<HarnessChildResult>(
+/** The harness in its own process, with `aggregate-temperatures` reading `raw` from its end. */
+const startHarnessChild = (options: LatencyRun, raw: string, out: string, brokers: string[]) =>
+  startChild<HarnessChildResult>(
     "harness.ts",
     {
       topic: raw,
@@ -89,97 +135,98 @@ const measureLatency = async (options: {
       },
     },
   );
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const reader = kafka.consumer({ groupId: `bench-latency-reader-${randomUUID()}` });
-  // When each window's closing reading was produced, by `<sensor>|<window end>`.
-  const closersProducedAt = new Map<string, number>();
-  const latencies: number[] = [];
-  try {
-    await harness.ready;
-    await producer.connect();
-    await reader.connect();
-    await reader.subscribe({ topic: out, fromBeginning: true });
-    const joined = new Promise<void>((resolve) =>
-      reader.on(reader.events.GROUP_JOIN, () => resolve()),
-    );
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        const arrivedAt = Date.now();
-        const w = JSON.parse(message.value?.toString() ?? "{}") as {
-          sensor?: string;
-          end?: number;
-        };
-        const producedAt = closersProducedAt.get(`${w.sensor}|${w.end}`);
-        if (producedAt !== undefined) latencies.push(arrivedAt - producedAt);
-      },
-    });
-    await joined;
 
-    const label = `batch ${count(options.batchSize)}, batching window ${options.windowSeconds} s`;
-    progress(
-      `latency, ${label}: ${count(RATE_PER_SECOND)} readings/s, ${warmupSeconds} s warm-up + ${seconds} s`,
-    );
-    const random = seededRandom(11);
-    const generator = { ...defaultGeneratorOptions, sensors: SENSORS, seed: 0 };
-    const perTick = (RATE_PER_SECOND * TICK_MS) / 1000;
-    const measureFrom = Date.now() + warmupSeconds * 1000;
-    const end = measureFrom + seconds * 1000;
-    let behind = 0;
-    for (let tick = Date.now(); tick < end; tick += TICK_MS) {
-      const now = Date.now();
-      const messages = Array.from({ length: perTick }, () => {
-        const m = generateRecord(now, generator, random);
-        const closes = now - (now % WINDOW_MS); // the end of the window this reading may close
-        const key = `${m.key}|${closes}`;
-        // Only windows closing after measuring began: for those, the first reading seen is the closer.
-        if (
-          now >= measureFrom &&
-          closes + GRACE_MS >= measureFrom &&
-          now % WINDOW_MS >= GRACE_MS &&
-          !closersProducedAt.has(key)
-        )
-          closersProducedAt.set(key, now);
-        return m;
-      });
-      await producer.send({ topic: raw, acks: 1, messages });
-      const wait = tick + TICK_MS - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      else behind++;
-    }
-    // The last windows' closing readings need their batch to be processed and produced.
-    await new Promise((r) => setTimeout(r, options.windowSeconds * 1000 + 3_000));
-    harness.stop();
-    const result = await harness.result;
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const targetMs = options.windowSeconds * 1000 + 250;
-    const boundaries = new Set([...closersProducedAt.keys()].map((k) => k.split("|")[1])).size;
-    const caseLabel = `${label}, ${count(RATE_PER_SECOND)} readings/s, ${SENSORS} sensors`;
-    const note = `${sorted.length} of ${closersProducedAt.size} windows at ${boundaries} window ends${
-      behind > 0 ? `; producer behind in ${behind} ticks` : ""
-    }; harness peak RSS ${result.peakRssMb.toFixed(0)} MB`;
-    return [
-      {
-        scenario: "5 latency",
-        case: caseLabel,
-        metric: "close-to-output p50 ms",
-        value: spread(sorted, 50),
-        note,
-      },
-      {
-        scenario: "5 latency",
-        case: caseLabel,
-        metric: "close-to-output p99 ms",
-        value: spread(sorted, 99),
-        target: `< ${targetMs} ms (batching window + 250 ms)`,
-        met: sorted.length > 0 && percentile(sorted, 99) < targetMs,
-      },
-    ];
-  } finally {
-    harness.stop();
-    await harness.result.catch(() => {});
-    await reader.disconnect();
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: [raw, out] }).catch(() => {});
-    await admin.disconnect();
+/** Reads `out` from its beginning, each window with the time it arrived; resolves once reading. */
+const readWindows = async (
+  reader: Consumer,
+  out: string,
+  onWindow: (w: { sensor?: string; end?: number }, arrivedAt: number) => void,
+) => {
+  await reader.connect();
+  await reader.subscribe({ topic: out, fromBeginning: true });
+  const joined = new Promise<void>((resolve) =>
+    reader.on(reader.events.GROUP_JOIN, () => resolve()),
+  );
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      const arrivedAt = Date.now();
+      onWindow(JSON.parse(message.value?.toString() ?? "{}"), arrivedAt);
+    },
+  });
+  await joined;
+};
+
+/**
+ * Produces RATE_PER_SECOND readings of live event time, a batch every TICK_MS, until `end`,
+ * noting when each window's closing reading was produced. Returns the ticks it fell behind in.
+ */
+const produceSteadily = async (
+  producer: Producer,
+  raw: string,
+  run: { measureFrom: number; end: number; closersProducedAt: Map<string, number> },
+) => {
+  const { measureFrom, end, closersProducedAt } = run;
+  const random = seededRandom(11);
+  const generator = { ...defaultGeneratorOptions, sensors: SENSORS, seed: 0 };
+  const perTick = (RATE_PER_SECOND * TICK_MS) / 1000;
+  let behind = 0;
+  for (let tick = Date.now(); tick < end; tick += TICK_MS) {
+    const now = Date.now();
+    const messages = Array.from({ length: perTick }, () => {
+      const m = generateRecord(now, generator, random);
+      const closes = now - (now % WINDOW_MS); // the end of the window this reading may close
+      const key = `${m.key}|${closes}`;
+      // Only windows closing after measuring began: for those, the first reading seen is the closer.
+      if (
+        now >= measureFrom &&
+        closes + GRACE_MS >= measureFrom &&
+        now % WINDOW_MS >= GRACE_MS &&
+        !closersProducedAt.has(key)
+      )
+        closersProducedAt.set(key, now);
+      return m;
+    });
+    await producer.send({ topic: raw, acks: 1, messages });
+    const wait = tick + TICK_MS - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else behind++;
   }
+  return behind;
+};
+
+/** The p50 and p99 rows of one configuration, from the latencies measured (sorted). */
+const latencyRows = (
+  options: LatencyRun,
+  label: string,
+  measured: {
+    sorted: readonly number[];
+    closersProducedAt: ReadonlyMap<string, number>;
+    behind: number;
+    peakRssMb: number;
+  },
+): ResultRow[] => {
+  const { sorted, closersProducedAt, behind } = measured;
+  const targetMs = options.windowSeconds * 1000 + 250;
+  const boundaries = new Set([...closersProducedAt.keys()].map((k) => k.split("|")[1])).size;
+  const caseLabel = `${label}, ${count(RATE_PER_SECOND)} readings/s, ${SENSORS} sensors`;
+  const note = `${sorted.length} of ${closersProducedAt.size} windows at ${boundaries} window ends${
+    behind > 0 ? `; producer behind in ${behind} ticks` : ""
+  }; harness peak RSS ${measured.peakRssMb.toFixed(0)} MB`;
+  return [
+    {
+      scenario: "5 latency",
+      case: caseLabel,
+      metric: "close-to-output p50 ms",
+      value: spread(sorted, 50),
+      note,
+    },
+    {
+      scenario: "5 latency",
+      case: caseLabel,
+      metric: "close-to-output p99 ms",
+      value: spread(sorted, 99),
+      target: `< ${targetMs} ms (batching window + 250 ms)`,
+      met: sorted.length > 0 && percentile(sorted, 99) < targetMs,
+    },
+  ];
 };

@@ -1,2 +1,9 @@
 // The CLI helpers live in lib/ so every command (harness, dashboard, ...) shares them.
-export { numberFlag, runCli } from "../../lib/cli-args.ts";
+export {
+  exitOnNext,
+  type Flags,
+  flagsOrUsage,
+  numberFlag,
+  runCli,
+  untilSignal,
+} from "../../lib/cli-args.ts";

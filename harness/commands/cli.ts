@@ -1,22 +1,37 @@
 import { createWriteStream, existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { deployedWith, outputTopicNames } from "../../functions/function-declaration.ts";
 import {
   kafkaFunctionNamed,
   kafkaFunctions,
+  type RegisteredKafkaFunction,
+  type RegisteredScheduledFunction,
   scheduledFunctions,
 } from "../../functions/registry.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import { ConfigError } from "../../lib/errors.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { readStackEndpoints } from "../../stack/endpoints.ts";
-import { type HarnessFunction, type ScheduledFunction, startHarness } from "../emulator/harness.ts";
-import { numberFlag, runCli } from "./cli-args.ts";
-import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
+import { createLogger, type Logger } from "../../lib/logger.ts";
+import { readStackEndpoints, type StackEndpoints } from "../../stack/endpoints.ts";
+import { type Harness, startHarness } from "../emulator/harness.ts";
+import {
+  exitOnNext,
+  type Flags,
+  flagsOrUsage,
+  numberFlag,
+  runCli,
+  untilSignal,
+} from "./cli-args.ts";
+import {
+  commandKafka,
+  harnessFunctionOf,
+  scheduledFunctionOf,
+  sourceModule,
+  useLocalStack,
+} from "./local-setup.ts";
+import { prepareStateStore } from "./prepare-state-store.ts";
 import { statusLines } from "./status-line.ts";
-import { ensureTopics } from "./topics.ts";
+import { createMissingTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm run harness -- [options]
 
@@ -61,185 +76,145 @@ and the function's own settings (see functions/<name>/README.md).
 Ctrl-C: stop fetching, let in-flight batches finish and commit, exit. A second Ctrl-C exits at once.
 `;
 
-runCli("harness", async () => {
-  const { values } = parseArgs({
-    options: {
-      function: { type: "string" },
-      topic: { type: "string" },
-      "batch-size": { type: "string" },
-      "batching-window": { type: "string" },
-      "starting-position": { type: "string" },
-      "starting-timestamp": { type: "string" },
-      group: { type: "string" },
-      flavour: { type: "string" },
-      timeout: { type: "string" },
-      "max-retries": { type: "string" },
-      "max-record-age": { type: "string" },
-      bisect: { type: "boolean" },
-      "report-batch-item-failures": { type: "boolean" },
-      "on-failure-topic": { type: "string" },
-      "max-concurrency": { type: "string" },
-      "one-partition-per-event": { type: "boolean" },
-      store: { type: "string" },
-      bundle: { type: "boolean" },
-      "idle-timeout-ms": { type: "string" },
-      "sweep-every": { type: "string" },
-      "status-every": { type: "string" },
-      "log-file": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const entry = kafkaFunctionNamed(values.function ?? "aggregate-temperatures");
-  const name = entry.name;
-  const endpoints = readStackEndpoints();
-  if (values.store !== undefined) process.env.STATE_STORE = values.store;
-  // Functions log one line per batch at info; in a terminal that drowns the status lines.
-  process.env.LOG_LEVEL ??= "warn";
-  if (values["idle-timeout-ms"] !== undefined)
-    process.env.IDLE_TIMEOUT_MS = values["idle-timeout-ms"];
-  process.env.DYNAMODB_ENDPOINT ??= endpoints.dynamodbEndpoint;
-  // Scheduled functions get no bootstrap servers in their event: tell them where Kafka is.
-  process.env.KAFKA_BROKERS ??= endpoints.kafkaBrokers.join(",");
-  useLocalAwsDefaults(process.env);
+const OPTIONS = {
+  function: { type: "string" },
+  topic: { type: "string" },
+  "batch-size": { type: "string" },
+  "batching-window": { type: "string" },
+  "starting-position": { type: "string" },
+  "starting-timestamp": { type: "string" },
+  group: { type: "string" },
+  flavour: { type: "string" },
+  timeout: { type: "string" },
+  "max-retries": { type: "string" },
+  "max-record-age": { type: "string" },
+  bisect: { type: "boolean" },
+  "report-batch-item-failures": { type: "boolean" },
+  "on-failure-topic": { type: "string" },
+  "max-concurrency": { type: "string" },
+  "one-partition-per-event": { type: "boolean" },
+  store: { type: "string" },
+  bundle: { type: "boolean" },
+  "idle-timeout-ms": { type: "string" },
+  "sweep-every": { type: "string" },
+  "status-every": { type: "string" },
+  "log-file": { type: "string" },
+} as const;
 
-  const logStream =
-    values["log-file"] === undefined
-      ? undefined
-      : createWriteStream(values["log-file"], { flags: "a" });
+/** The settings the flags give the functions through the environment, and the local stack's. */
+const useEnvironment = (flags: Flags<typeof OPTIONS>, endpoints: StackEndpoints) => {
+  if (flags.store !== undefined) process.env.STATE_STORE = flags.store;
+  if (flags["idle-timeout-ms"] !== undefined)
+    process.env.IDLE_TIMEOUT_MS = flags["idle-timeout-ms"];
+  useLocalStack(process.env, endpoints);
+};
+
+/** Structured logs to `logFile` (appended to) when given, else to stderr. */
+const logDestination = (logFile: string | undefined) => {
+  const logStream = logFile === undefined ? undefined : createWriteStream(logFile, { flags: "a" });
   const logger = createLogger(
     logStream === undefined ? {} : { write: (line) => logStream.write(`${line}\n`) },
   );
+  return { logger, logStream };
+};
 
-  const declared = entry.trigger;
+/** The declared trigger with what the flags override. */
+const triggerFromFlags = (declared: TriggerInput, flags: Flags<typeof OPTIONS>): TriggerInput => ({
+  ...declared,
+  ...(flags.topic === undefined ? {} : { topic: flags.topic }),
+  ...(flags["batch-size"] === undefined ? {} : { batchSize: Number(flags["batch-size"]) }),
+  ...(flags["batching-window"] === undefined
+    ? {}
+    : { maximumBatchingWindowInSeconds: Number(flags["batching-window"]) }),
+  ...(flags["starting-position"] === undefined
+    ? {}
+    : { startingPosition: flags["starting-position"] as never }),
+  ...(flags["starting-timestamp"] === undefined
+    ? {}
+    : { startingPositionTimestamp: Number(flags["starting-timestamp"]) }),
+  ...(flags.group === undefined ? {} : { consumerGroupId: flags.group }),
+  ...(flags.flavour === undefined ? {} : { eventFlavour: flags.flavour as never }),
+  ...(flags.timeout === undefined ? {} : { timeoutSeconds: Number(flags.timeout) }),
+  ...errorControlsFromFlags(declared, flags),
+});
+
+/** The declared error controls with what the flags override; none of them, the declared ones. */
+const errorControlsFromFlags = (
+  declared: TriggerInput,
+  flags: Flags<typeof OPTIONS>,
+): Partial<TriggerInput> => {
   const controlsWanted =
-    values["max-retries"] !== undefined ||
-    values["max-record-age"] !== undefined ||
-    values.bisect ||
-    values["report-batch-item-failures"] ||
-    values["on-failure-topic"] !== undefined;
-  const input: TriggerInput = {
-    ...declared,
-    ...(values.topic === undefined ? {} : { topic: values.topic }),
-    ...(values["batch-size"] === undefined ? {} : { batchSize: Number(values["batch-size"]) }),
-    ...(values["batching-window"] === undefined
-      ? {}
-      : { maximumBatchingWindowInSeconds: Number(values["batching-window"]) }),
-    ...(values["starting-position"] === undefined
-      ? {}
-      : { startingPosition: values["starting-position"] as never }),
-    ...(values["starting-timestamp"] === undefined
-      ? {}
-      : { startingPositionTimestamp: Number(values["starting-timestamp"]) }),
-    ...(values.group === undefined ? {} : { consumerGroupId: values.group }),
-    ...(values.flavour === undefined ? {} : { eventFlavour: values.flavour as never }),
-    ...(values.timeout === undefined ? {} : { timeoutSeconds: Number(values.timeout) }),
-    ...(controlsWanted
-      ? {
-          errorControls: {
-            ...declared.errorControls,
-            ...(values["max-retries"] === undefined
-              ? {}
-              : { maximumRetryAttempts: Number(values["max-retries"]) }),
-            ...(values["max-record-age"] === undefined
-              ? {}
-              : { maximumRecordAgeInSeconds: Number(values["max-record-age"]) }),
-            ...(values.bisect ? { bisectBatchOnFunctionError: true } : {}),
-            ...(values["report-batch-item-failures"]
-              ? { functionResponseTypes: ["ReportBatchItemFailures" as const] }
-              : {}),
-            ...(values["on-failure-topic"] === undefined
-              ? {}
-              : { onFailureTopic: values["on-failure-topic"] }),
-          },
-        }
-      : {}),
+    flags["max-retries"] !== undefined ||
+    flags["max-record-age"] !== undefined ||
+    flags.bisect ||
+    flags["report-batch-item-failures"] ||
+    flags["on-failure-topic"] !== undefined;
+  if (!controlsWanted) return {};
+  return {
+    errorControls: {
+      ...declared.errorControls,
+      ...(flags["max-retries"] === undefined
+        ? {}
+        : { maximumRetryAttempts: Number(flags["max-retries"]) }),
+      ...(flags["max-record-age"] === undefined
+        ? {}
+        : { maximumRecordAgeInSeconds: Number(flags["max-record-age"]) }),
+      ...(flags.bisect ? { bisectBatchOnFunctionError: true } : {}),
+      ...(flags["report-batch-item-failures"]
+        ? { functionResponseTypes: ["ReportBatchItemFailures" as const] }
+        : {}),
+      ...(flags["on-failure-topic"] === undefined
+        ? {}
+        : { onFailureTopic: flags["on-failure-topic"] }),
+    },
   };
-  const trigger = resolveTrigger(name, input);
-  const moduleOf = (fn: string, source: string) =>
-    values.bundle ? bundledModule(fn, process.env.STATE_STORE) : source;
-  // Scheduled companions (sweep-idle-windows) run when their settings would deploy them.
-  const companions = scheduledFunctions().filter(
-    (s) => s.companionOf === name && deployedWith(s, process.env),
-  );
+};
+
+/** Scheduled companions (sweep-idle-windows) run when their settings would deploy them. */
+const companionsOf = (name: string) =>
+  scheduledFunctions().filter((s) => s.companionOf === name && deployedWith(s, process.env));
+
+/** What a deploy would have made before the functions run: the state table, the output topics. */
+const prepareDependencies = async (
+  kafka: Kafka,
+  entry: RegisteredKafkaFunction,
+  companions: readonly RegisteredScheduledFunction[],
+  logger: Logger,
+) => {
   if ([entry, ...companions].some((f) => f.stateTable)) {
     await prepareStateStore(process.env, logger);
   }
-  const kafka = new Kafka({
-    clientId: "harness",
-    brokers: endpoints.kafkaBrokers,
-    logLevel: logLevel.ERROR,
-  });
-  await createOutputTopics(kafka, name, outputTopicNames(entry, process.env));
+  await createOutputTopics(kafka, entry.name, outputTopicNames(entry, process.env));
+};
 
-  const functions: HarnessFunction[] = [
-    {
-      name,
-      trigger,
-      module: moduleOf(name, pathToFileURL(entry.handlerFile).href),
-      memorySizeMb: trigger.memorySizeMb,
-    },
-  ];
-  const scheduled: ScheduledFunction[] = companions.map((companion) => ({
-    name: companion.name,
-    module: moduleOf(companion.name, pathToFileURL(companion.handlerFile).href),
-    timeoutSeconds: companion.schedule.timeoutSeconds,
-    memorySizeMb: companion.schedule.memorySizeMb,
-    periodMs:
-      numberFlag("sweep-every", values["sweep-every"], companion.schedule.periodSeconds, 1, 3600) *
-      1000,
-  }));
-  const harness = await startHarness({
-    functions,
-    scheduled,
-    kafka,
-    bootstrapServers: endpoints.kafkaBrokers,
-    logger,
-    onePartitionPerEvent: values["one-partition-per-event"] === true,
-    ...(values["max-concurrency"] === undefined
-      ? {}
-      : {
-          maxConcurrency: numberFlag("max-concurrency", values["max-concurrency"], 10, 1, 1000),
-        }),
-  });
-  process.stderr.write(
-    `harness: running ${name} on ${trigger.topic} (group ${trigger.consumerGroupId}); Ctrl-C stops\n`,
-  );
+const concurrencyFromFlags = (flags: Flags<typeof OPTIONS>) => ({
+  onePartitionPerEvent: flags["one-partition-per-event"] === true,
+  ...(flags["max-concurrency"] === undefined
+    ? {}
+    : { maxConcurrency: numberFlag("max-concurrency", flags["max-concurrency"], 10, 1, 1000) }),
+});
 
-  const statusEvery = numberFlag("status-every", values["status-every"], 5, 0, 3600);
+/** Every `seconds` (0 = never), a status line per function on stderr. */
+const writeStatusLines = (harness: Harness, seconds: number) => {
+  if (seconds <= 0) return undefined;
   const previous = new Map<string, number>();
   let last = Date.now();
-  const status =
-    statusEvery > 0
-      ? setInterval(async () => {
-          const now = Date.now();
-          for (const line of statusLines(await harness.stats(), previous, now - last))
-            process.stderr.write(`harness: ${line}\n`);
-          last = now;
-        }, statusEvery * 1000)
-      : undefined;
+  return setInterval(async () => {
+    const now = Date.now();
+    for (const line of statusLines(await harness.stats(), previous, now - last))
+      process.stderr.write(`harness: ${line}\n`);
+    last = now;
+  }, seconds * 1000);
+};
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => {
-      process.stderr.write(
-        `harness: ${signal}: finishing in-flight batches, committing, disconnecting (again to exit now)\n`,
-      );
-      process.once("SIGINT", () => process.exit(130));
-      process.once("SIGTERM", () => process.exit(143));
-      resolve();
-    };
-    process.once("SIGINT", () => onSignal("SIGINT"));
-    process.once("SIGTERM", () => onSignal("SIGTERM"));
+/** Resolves at Ctrl-C (or SIGTERM), after which a second one exits at once. */
+const untilStopAsked = () =>
+  untilSignal((signal) => {
+    process.stderr.write(
+      `harness: ${signal}: finishing in-flight batches, committing, disconnecting (again to exit now)\n`,
+    );
+    exitOnNext("SIGINT", "SIGTERM");
   });
-  if (status) clearInterval(status);
-  await harness.stop();
-  logStream?.end();
-  process.stderr.write("harness: stopped\n");
-  return 0;
-});
 
 /**
  * The bundle `npm run build` writes for a function, as sandboxes import it. The in-memory store is
@@ -258,13 +233,54 @@ const bundledModule = (functionName: string, stateStore: string | undefined): st
 
 /** Creates the function's declared output topics that are missing, as a deploy's would exist. */
 const createOutputTopics = async (kafka: Kafka, name: string, topics: readonly string[]) => {
-  const admin = kafka.admin();
-  await admin.connect();
-  const created = await ensureTopics(
-    admin,
+  const created = await createMissingTopics(
+    kafka,
     topics.map((topic) => ({ topic, numPartitions: 1 })),
-  ).finally(() => admin.disconnect());
+  );
   if (created.length > 0) {
     process.stderr.write(`harness: created ${name}'s output topic(s) ${created.join(", ")}\n`);
   }
 };
+
+runCli("harness", async () => {
+  const flags = flagsOrUsage(OPTIONS, USAGE);
+  if (flags === undefined) return 0;
+  const entry = kafkaFunctionNamed(flags.function ?? "aggregate-temperatures");
+  const endpoints = readStackEndpoints();
+  useEnvironment(flags, endpoints);
+  const { logger, logStream } = logDestination(flags["log-file"]);
+  const trigger = resolveTrigger(entry.name, triggerFromFlags(entry.trigger, flags));
+  const companions = companionsOf(entry.name);
+  const kafka = commandKafka("harness", endpoints.kafkaBrokers);
+  await prepareDependencies(kafka, entry, companions, logger);
+  const moduleOf = (fn: string, source: string) =>
+    flags.bundle ? bundledModule(fn, process.env.STATE_STORE) : source;
+  const harness = await startHarness({
+    functions: [harnessFunctionOf(entry, trigger, moduleOf(entry.name, sourceModule(entry)))],
+    scheduled: companions.map((companion) =>
+      scheduledFunctionOf(
+        companion,
+        numberFlag("sweep-every", flags["sweep-every"], companion.schedule.periodSeconds, 1, 3600) *
+          1000,
+        moduleOf(companion.name, sourceModule(companion)),
+      ),
+    ),
+    kafka,
+    bootstrapServers: endpoints.kafkaBrokers,
+    logger,
+    ...concurrencyFromFlags(flags),
+  });
+  process.stderr.write(
+    `harness: running ${entry.name} on ${trigger.topic} (group ${trigger.consumerGroupId}); Ctrl-C stops\n`,
+  );
+  const status = writeStatusLines(
+    harness,
+    numberFlag("status-every", flags["status-every"], 5, 0, 3600),
+  );
+  await untilStopAsked();
+  if (status) clearInterval(status);
+  await harness.stop();
+  logStream?.end();
+  process.stderr.write("harness: stopped\n");
+  return 0;
+});

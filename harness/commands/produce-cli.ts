@@ -1,10 +1,10 @@
-import { parseArgs } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
 import { produceReadings } from "../producer/reading-producer.ts";
-import { numberFlag, runCli } from "./cli-args.ts";
-import { ensureTopics, projectTopics } from "./topics.ts";
+import { type Flags, flagsOrUsage, numberFlag, runCli } from "./cli-args.ts";
+import { commandKafka } from "./local-setup.ts";
+import { createMissingTopics, projectTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm run produce -- [options]
 
@@ -27,45 +27,50 @@ Options:
 Environment: KAFKA_BROKERS (default localhost:19092).
 `;
 
-runCli("produce", async () => {
-  const { values } = parseArgs({
-    options: {
-      topic: { type: "string" },
-      count: { type: "string" },
-      rate: { type: "string" },
-      fast: { type: "boolean" },
-      sensors: { type: "string" },
-      "out-of-order": { type: "string" },
-      late: { type: "string" },
-      malformed: { type: "string" },
-      "double-encoded": { type: "boolean" },
-      seed: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const count = numberFlag("count", values.count, 10_000, 1, 100_000_000);
-  const rate =
-    values.rate === undefined ? undefined : numberFlag("rate", values.rate, 1, 0.01, 1_000_000);
-  const topic = values.topic ?? "raw-temperature";
-  const kafka = new Kafka({
-    clientId: "produce",
-    brokers: readStackEndpoints().kafkaBrokers,
-    logLevel: logLevel.ERROR,
-  });
-  // The broker does not create topics on demand: create this one if it is missing, with the
-  // project's partition count for it (3 for a topic of its own).
-  const admin = kafka.admin();
-  await admin.connect();
+const OPTIONS = {
+  topic: { type: "string" },
+  count: { type: "string" },
+  rate: { type: "string" },
+  fast: { type: "boolean" },
+  sensors: { type: "string" },
+  "out-of-order": { type: "string" },
+  late: { type: "string" },
+  malformed: { type: "string" },
+  "double-encoded": { type: "boolean" },
+  seed: { type: "string" },
+} as const;
+
+/**
+ * The broker does not create topics on demand: creates `topic` if it is missing, with the
+ * project's partition count for it (3 for a topic of its own).
+ */
+const createTopicIfMissing = async (kafka: Kafka, topic: string) => {
   const numPartitions = projectTopics.find((t) => t.topic === topic)?.numPartitions ?? 3;
-  const created = await ensureTopics(admin, [{ topic, numPartitions }]).finally(() =>
-    admin.disconnect(),
-  );
+  const created = await createMissingTopics(kafka, [{ topic, numPartitions }]);
   if (created.length > 0)
     process.stderr.write(`produce: created topic ${topic} (${numPartitions} partitions)\n`);
+};
+
+/** The synthetic readings the flags ask for. */
+const generatorFromFlags = (flags: Flags<typeof OPTIONS>) => ({
+  ...defaultGeneratorOptions,
+  sensors: numberFlag("sensors", flags.sensors, 5, 1, 10_000_000),
+  outOfOrderShare: numberFlag("out-of-order", flags["out-of-order"], 0, 0, 1),
+  lateShare: numberFlag("late", flags.late, 0, 0, 1),
+  malformedShare: numberFlag("malformed", flags.malformed, 0, 0, 1),
+  doubleEncoded: flags["double-encoded"] ?? false,
+  seed: numberFlag("seed", flags.seed, Date.now() % 2 ** 31, 0, 2 ** 31),
+});
+
+runCli("produce", async () => {
+  const flags = flagsOrUsage(OPTIONS, USAGE);
+  if (flags === undefined) return 0;
+  const count = numberFlag("count", flags.count, 10_000, 1, 100_000_000);
+  const rate =
+    flags.rate === undefined ? undefined : numberFlag("rate", flags.rate, 1, 0.01, 1_000_000);
+  const topic = flags.topic ?? "raw-temperature";
+  const kafka = commandKafka("produce", readStackEndpoints().kafkaBrokers);
+  await createTopicIfMissing(kafka, topic);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   let stop = false;
@@ -77,16 +82,8 @@ runCli("produce", async () => {
     topic,
     count,
     ...(rate === undefined ? {} : { rate }),
-    fast: values.fast ?? false,
-    generator: {
-      ...defaultGeneratorOptions,
-      sensors: numberFlag("sensors", values.sensors, 5, 1, 10_000_000),
-      outOfOrderShare: numberFlag("out-of-order", values["out-of-order"], 0, 0, 1),
-      lateShare: numberFlag("late", values.late, 0, 0, 1),
-      malformedShare: numberFlag("malformed", values.malformed, 0, 0, 1),
-      doubleEncoded: values["double-encoded"] ?? false,
-      seed: numberFlag("seed", values.seed, Date.now() % 2 ** 31, 0, 2 ** 31),
-    },
+    fast: flags.fast ?? false,
+    generator: generatorFromFlags(flags),
     progress: (n) =>
       process.stderr.write(
         `produce: ${n}/${count} readings to ${topic} (${Math.round((n / (Date.now() - t0 + 1)) * 1000)}/s)\n`,

@@ -1,19 +1,31 @@
 import { randomUUID } from "node:crypto";
-import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
+import type { Kafka } from "kafkajs";
 import { harnessProgress } from "../../dashboard/pipeline-progress.ts";
+import type { WindowPoint } from "../../dashboard/protocol.ts";
 import { type Dashboard, dashboardDefaults, startDashboard } from "../../dashboard/server.ts";
 import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { createLogger, type Logger } from "../../lib/logger.ts";
+import { readStackEndpoints, type StackEndpoints } from "../../stack/endpoints.ts";
 import { startStack, stopStack } from "../../stack/stack.ts";
-import { startHarness } from "../emulator/harness.ts";
+import { type Harness, startHarness } from "../emulator/harness.ts";
 import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
 import { produceReadings } from "../producer/reading-producer.ts";
-import { numberFlag, runCli } from "./cli-args.ts";
-import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
-import { ensureTopics } from "./topics.ts";
+import {
+  exitOnNext,
+  type Flags,
+  flagsOrUsage,
+  numberFlag,
+  runCli,
+  untilSignal,
+} from "./cli-args.ts";
+import {
+  commandKafka,
+  harnessFunctionOf,
+  scheduledFunctionOf,
+  useLocalStack,
+} from "./local-setup.ts";
+import { prepareStateStore } from "./prepare-state-store.ts";
+import { createMissingTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm start [-- options]
 
@@ -34,125 +46,100 @@ Options:
   -h, --help           this help
 `;
 
-interface Row {
-  start: number;
-  end: number;
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  closedBy: string;
-  windows: number;
-}
+const OPTIONS = {
+  count: { type: "string" },
+  rate: { type: "string" },
+  store: { type: "string" },
+  "idle-timeout-ms": { type: "string" },
+  port: { type: "string" },
+  "no-dashboard": { type: "boolean" },
+} as const;
 
-runCli("start", async () => {
-  const { values } = parseArgs({
-    options: {
-      count: { type: "string" },
-      rate: { type: "string" },
-      store: { type: "string" },
-      "idle-timeout-ms": { type: "string" },
-      port: { type: "string" },
-      "no-dashboard": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const say = (line: string) => process.stderr.write(`start: ${line}\n`);
-  const port = numberFlag("port", values.port, dashboardDefaults.port, 0, 65_535);
-  const endpoints = readStackEndpoints();
-  const started = await startStack({ endpoints, progress: say });
+const say = (line: string) => process.stderr.write(`start: ${line}\n`);
 
-  const idleTimeoutMs = numberFlag(
-    "idle-timeout-ms",
-    values["idle-timeout-ms"],
-    15_000,
-    0,
-    86_400_000,
-  );
-  process.env.STATE_STORE = values.store ?? process.env.STATE_STORE ?? "dynamodb";
-  process.env.DYNAMODB_ENDPOINT ??= endpoints.dynamodbEndpoint;
-  // Scheduled functions get no bootstrap servers in their event: tell them where Kafka is.
-  process.env.KAFKA_BROKERS ??= endpoints.kafkaBrokers.join(",");
-  process.env.LOG_LEVEL ??= "warn";
+/** The functions' settings: the store, idle closing, and the local stack's endpoints. */
+const useEnvironment = (
+  store: string | undefined,
+  idleTimeoutMs: number,
+  endpoints: StackEndpoints,
+) => {
+  process.env.STATE_STORE = store ?? process.env.STATE_STORE ?? "dynamodb";
   if (idleTimeoutMs > 0) process.env.IDLE_TIMEOUT_MS = String(idleTimeoutMs);
-  useLocalAwsDefaults(process.env);
-  const logger = createLogger();
+  useLocalStack(process.env, endpoints);
+};
 
-  const kafka = new Kafka({
-    clientId: "start",
-    brokers: endpoints.kafkaBrokers,
-    logLevel: logLevel.ERROR,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const created = await ensureTopics(admin);
-  await admin.disconnect();
-  if (created.length > 0) say(`created topics ${created.join(", ")}`);
-  await prepareStateStore(process.env, logger);
-
-  const aggregate = kafkaFunctionNamed("aggregate-temperatures");
-  const sweep = scheduledFunctionNamed("sweep-idle-windows");
-  const harness = await startHarness({
-    functions: [
-      {
-        name: aggregate.name,
-        trigger: aggregate.trigger,
-        module: pathToFileURL(aggregate.handlerFile).href,
-        memorySizeMb: aggregate.trigger.memorySizeMb,
-      },
-    ],
+/** The harness with aggregate-temperatures and, with idle closing on, sweep-idle-windows. */
+const startAggregation = (
+  kafka: Kafka,
+  endpoints: StackEndpoints,
+  idleTimeoutMs: number,
+  logger: Logger,
+) =>
+  startHarness({
+    functions: [harnessFunctionOf(kafkaFunctionNamed("aggregate-temperatures"))],
     scheduled:
       idleTimeoutMs > 0
-        ? [
-            {
-              name: sweep.name,
-              module: pathToFileURL(sweep.handlerFile).href,
-              timeoutSeconds: sweep.schedule.timeoutSeconds,
-              memorySizeMb: sweep.schedule.memorySizeMb,
-              periodMs: 5_000,
-            },
-          ]
+        ? [scheduledFunctionOf(scheduledFunctionNamed("sweep-idle-windows"), 5_000)]
         : [],
     kafka,
     bootstrapServers: endpoints.kafkaBrokers,
     logger,
   });
 
-  let dashboard: Dashboard | undefined;
-  if (!values["no-dashboard"]) {
-    dashboard = await startDashboard({
-      kafka,
-      brokers: endpoints.kafkaBrokers,
-      port,
-      pipeline: harnessProgress(() => harness.stats(), {
-        "aggregate-temperatures": aggregate.trigger.topic,
-      }),
-      logger,
-    });
-    say(`dashboard at ${dashboard.url}`);
-  }
+/** The dashboard page, with the harness's lag on aggregate-temperatures' topic. */
+const startDemoDashboard = async (
+  kafka: Kafka,
+  endpoints: StackEndpoints,
+  port: number,
+  harness: Harness,
+  logger: Logger,
+) => {
+  const dashboard = await startDashboard({
+    kafka,
+    brokers: endpoints.kafkaBrokers,
+    port,
+    pipeline: harnessProgress(() => harness.stats(), {
+      "aggregate-temperatures": kafkaFunctionNamed("aggregate-temperatures").trigger.topic,
+    }),
+    logger,
+  });
+  say(`dashboard at ${dashboard.url}`);
+  return dashboard;
+};
 
-  // Show closed windows as they arrive: a live table, one row per sensor.
+/** A sensor's row: its last closed window and how many of its windows closed. */
+type Row = Omit<WindowPoint, "sensor"> & { windows: number };
+
+/** The live table's lines: a heading, then one row per sensor with its last closed window. */
+const tableLines = (
+  rows: ReadonlyMap<string, Row>,
+  produced: number,
+  dashboard: Dashboard | undefined,
+) => {
+  const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  return [
+    `sensor-windows: ${produced} readings produced, ${[...rows.values()].reduce((n, r) => n + r.windows, 0)} windows closed (state: ${process.env.STATE_STORE}; ${dashboard === undefined ? "" : `charts at ${dashboard.url}; `}Ctrl-C stops)`,
+    "",
+    "sensor     last window (UTC)   count    min    max     mean  closed by    windows",
+    ...[...rows.entries()]
+      .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+      .map(
+        ([sensor, r]) =>
+          `${sensor.padEnd(10)} ${time(r.start)}-${time(r.end)} ${String(r.count).padStart(6)} ${String(r.min).padStart(6)} ${String(r.max).padStart(6)} ${r.mean.toFixed(2).padStart(8)}  ${r.closedBy.padEnd(11)} ${String(r.windows).padStart(8)}`,
+      ),
+  ];
+};
+
+/**
+ * Shows closed windows as they arrive: on a terminal a live table, one row per sensor, redrawn each
+ * second; otherwise each window as a JSON line.
+ */
+const showClosedWindows = async (kafka: Kafka, dashboard: Dashboard | undefined) => {
   const rows = new Map<string, Row>();
   let produced = 0;
   const tty = process.stdout.isTTY === true;
   const draw = () => {
-    const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
-    const lines = [
-      `sensor-windows: ${produced} readings produced, ${[...rows.values()].reduce((n, r) => n + r.windows, 0)} windows closed (state: ${process.env.STATE_STORE}; ${dashboard === undefined ? "" : `charts at ${dashboard.url}; `}Ctrl-C stops)`,
-      "",
-      "sensor     last window (UTC)   count    min    max     mean  closed by    windows",
-      ...[...rows.entries()]
-        .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
-        .map(
-          ([sensor, r]) =>
-            `${sensor.padEnd(10)} ${time(r.start)}-${time(r.end)} ${String(r.count).padStart(6)} ${String(r.min).padStart(6)} ${String(r.max).padStart(6)} ${r.mean.toFixed(2).padStart(8)}  ${r.closedBy.padEnd(11)} ${String(r.windows).padStart(8)}`,
-        ),
-    ];
+    const lines = tableLines(rows, produced, dashboard);
     if (tty) process.stdout.write(`\x1b[H\x1b[2J${lines.join("\n")}\n`);
   };
   const watcher = kafka.consumer({ groupId: `start-watch-${randomUUID()}` });
@@ -174,7 +161,26 @@ runCli("start", async () => {
     },
   });
   const redraw = tty ? setInterval(draw, 1_000) : undefined;
+  return {
+    produced: (n: number) => {
+      produced = n;
+    },
+    /** Stops redrawing at once; `stop` disconnects the watcher. */
+    stopRedrawing: () => {
+      if (redraw) clearInterval(redraw);
+    },
+    stop: () => watcher.disconnect(),
+  };
+};
+type ClosedWindows = Awaited<ReturnType<typeof showClosedWindows>>;
 
+/** Produces readings like the seed tutorial's producer until the count or `stop`. */
+const startProducing = async (
+  kafka: Kafka,
+  flags: Flags<typeof OPTIONS>,
+  idleTimeoutMs: number,
+  table: ClosedWindows,
+) => {
   let stopping = false;
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -183,34 +189,59 @@ runCli("start", async () => {
   );
   const producing = produceReadings(producer, {
     topic: "raw-temperature",
-    count: numberFlag("count", values.count, 10_000, 1, 100_000_000),
-    rate: numberFlag("rate", values.rate, 10, 0.1, 100_000),
+    count: numberFlag("count", flags.count, 10_000, 1, 100_000_000),
+    rate: numberFlag("rate", flags.rate, 10, 0.1, 100_000),
     generator: { ...defaultGeneratorOptions, seed: Date.now() % 2 ** 31 },
-    progress: (n) => {
-      produced = n;
-    },
+    progress: table.produced,
     stopped: () => stopping,
   }).then((n) => {
-    produced = n;
+    table.produced(n);
     say(
       `producer done (${n} readings); idle closing shows the last windows after ${idleTimeoutMs / 1000} s`,
     );
   });
+  return {
+    stop: async () => {
+      stopping = true;
+      table.stopRedrawing();
+      await producing;
+      await producer.disconnect();
+    },
+  };
+};
 
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => {
-      process.once("SIGINT", () => process.exit(130));
-      resolve();
-    });
-    process.once("SIGTERM", () => resolve());
+runCli("start", async () => {
+  const flags = flagsOrUsage(OPTIONS, USAGE);
+  if (flags === undefined) return 0;
+  const port = numberFlag("port", flags.port, dashboardDefaults.port, 0, 65_535);
+  const endpoints = readStackEndpoints();
+  const started = await startStack({ endpoints, progress: say });
+  const idleTimeoutMs = numberFlag(
+    "idle-timeout-ms",
+    flags["idle-timeout-ms"],
+    15_000,
+    0,
+    86_400_000,
+  );
+  useEnvironment(flags.store, idleTimeoutMs, endpoints);
+  const logger = createLogger();
+  const kafka = commandKafka("start", endpoints.kafkaBrokers);
+  const created = await createMissingTopics(kafka);
+  if (created.length > 0) say(`created topics ${created.join(", ")}`);
+  await prepareStateStore(process.env, logger);
+  const harness = await startAggregation(kafka, endpoints, idleTimeoutMs, logger);
+  const dashboard = flags["no-dashboard"]
+    ? undefined
+    : await startDemoDashboard(kafka, endpoints, port, harness, logger);
+  const table = await showClosedWindows(kafka, dashboard);
+  const producer = await startProducing(kafka, flags, idleTimeoutMs, table);
+  await untilSignal((signal) => {
+    if (signal === "SIGINT") exitOnNext("SIGINT");
   });
   say("stopping: producer, harness (finishing in-flight batches), watcher, dashboard");
-  stopping = true;
-  if (redraw) clearInterval(redraw);
-  await producing;
-  await producer.disconnect();
+  await producer.stop();
   await harness.stop();
-  await watcher.disconnect();
+  await table.stop();
   await dashboard?.stop();
   if (started.length > 0) {
     say(`stopping the stack it started (${started.join(", ")})`);

@@ -1,4 +1,4 @@
-import type { Admin } from "kafkajs";
+import type { Admin, Kafka } from "kafkajs";
 
 /** The project's topics and their partition counts (the broker does not auto-create topics). */
 export const projectTopics = [
@@ -17,4 +17,14 @@ export const ensureTopics = async (
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: [...missing] });
   return missing.map((t) => t.topic);
+};
+
+/** Creates whichever of `topics` is missing through a short-lived admin client. Returns the names it created. */
+export const createMissingTopics = async (
+  kafka: Kafka,
+  topics: readonly { topic: string; numPartitions: number }[] = projectTopics,
+): Promise<string[]> => {
+  const admin = kafka.admin();
+  await admin.connect();
+  return ensureTopics(admin, topics).finally(() => admin.disconnect());
 };

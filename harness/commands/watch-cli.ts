@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { parseArgs } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
-import { runCli } from "./cli-args.ts";
+import { flagsOrUsage, runCli } from "./cli-args.ts";
+import { commandKafka } from "./local-setup.ts";
 
 const USAGE = `Usage: npm run watch -- --topic NAME [--from-beginning]
 
@@ -18,23 +17,13 @@ Environment: KAFKA_BROKERS (default localhost:19092).
 `;
 
 runCli("watch", async () => {
-  const { values } = parseArgs({
-    options: {
-      topic: { type: "string" },
-      "from-beginning": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const values = flagsOrUsage(
+    { topic: { type: "string" }, "from-beginning": { type: "boolean" } },
+    USAGE,
+  );
+  if (values === undefined) return 0;
   const topic = values.topic ?? "agg-temperature";
-  const kafka = new Kafka({
-    clientId: "watch",
-    brokers: readStackEndpoints().kafkaBrokers,
-    logLevel: logLevel.ERROR,
-  });
+  const kafka = commandKafka("watch", readStackEndpoints().kafkaBrokers);
   const consumer = kafka.consumer({ groupId: `watch-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: values["from-beginning"] ?? false });
