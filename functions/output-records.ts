@@ -24,29 +24,31 @@ export const SOURCE_RECORD_HEADER = "source-record";
 export const windowRecord = <O>(
   window: ClosedWindow<O>,
   aggregation: Aggregation<unknown, O>,
-): OutputRecord => ({
-  key: window.sensor,
-  value: windowJson(window, aggregation.outputField),
-  // windowId(sensor, start), with the start's text from the cache
-  headers: { [WINDOW_ID_HEADER]: `${window.sensor}:${boundText(window.start)}` },
-});
+): OutputRecord => {
+  const bounds = boundsTexts(window.start, window.end, aggregation.outputField);
+  return {
+    key: window.sensor,
+    value: windowJson(window, aggregation.outputField, bounds),
+    // windowId(sensor, start), its `:<start>` written once per window bounds
+    headers: { [WINDOW_ID_HEADER]: `${window.sensor}${bounds.idSuffix}` },
+  };
+};
 
 /**
  * `JSON.stringify({ sensor, start, end, time, [outputField]: result, closedBy })`, written as a
  * template: the same text without building the object and walking it (one per closed window, and
- * a batch may close one per reading). Falls back to `JSON.stringify` itself where the template
- * could differ: see {@link templatedField}; a unit test compares the two on random windows.
+ * a batch may close one per reading), the part that depends only on the bounds written once for
+ * all sensors. Falls back to `JSON.stringify` itself where the template could differ (see
+ * {@link templatedField} and {@link valueJson}); a unit test compares the two on random windows.
  */
-const windowJson = <O>(window: ClosedWindow<O>, outputField: string): string => {
+const windowJson = <O>(
+  window: ClosedWindow<O>,
+  outputField: string,
+  bounds: BoundsTexts,
+): string => {
   const { sensor, start, end, result, closedBy } = window;
-  const field = templatedField(outputField);
-  const resultJson = field === undefined ? undefined : valueJson(result);
-  if (
-    field === undefined ||
-    resultJson === undefined ||
-    !areStrings(sensor, closedBy) ||
-    !areNumbers(start, end)
-  ) {
+  const resultJson = bounds.json === undefined ? undefined : valueJson(result);
+  if (resultJson === undefined || !areStrings(sensor, closedBy) || !areNumbers(start, end)) {
     return JSON.stringify({
       sensor,
       start,
@@ -56,11 +58,62 @@ const windowJson = <O>(window: ClosedWindow<O>, outputField: string): string => 
       closedBy,
     });
   }
-  const endJson = boundJson(end);
   return joined(
-    `{"sensor":${JSON.stringify(sensor)},"start":${boundJson(start)},"end":${endJson},"time":${endJson},${field}:${resultJson},"closedBy":${JSON.stringify(closedBy)}}`,
+    `{"sensor":${JSON.stringify(sensor)}${bounds.json}${resultJson}${closedByJson(closedBy)}`,
   );
 };
+
+/** The texts of a window record that depend only on its bounds and the aggregate's name. */
+interface BoundsTexts {
+  /** What the texts were written for, besides the start (the cache's key). */
+  end: number;
+  outputField: string;
+  /** `:<start>`: the window-id header after the sensor. */
+  idSuffix: string;
+  /** `,"start":<start>,"end":<end>,"time":<end>,"<field>":`; undefined where no template applies. */
+  json: string | undefined;
+}
+
+/**
+ * The bounds' texts, cached by start: a batch closes many sensors' windows with the same bounds,
+ * and writing a 13-digit time is the dearest part of a record after the aggregate. Emptied when
+ * full. A Map takes -0 and 0 as one key, whose texts are alike too.
+ */
+const boundsTexts = (start: number, end: number, outputField: string): BoundsTexts => {
+  let texts = boundsCache.get(start);
+  if (texts === undefined || texts.end !== end || texts.outputField !== outputField) {
+    if (boundsCache.size >= MAX_CACHED_BOUNDS) boundsCache.clear();
+    const field = templatedField(outputField);
+    const endJson = numberJson(end);
+    texts = {
+      end,
+      outputField,
+      idSuffix: `:${start}`,
+      json:
+        field === undefined
+          ? undefined
+          : `,"start":${numberJson(start)},"end":${endJson},"time":${endJson},${field}:`,
+    };
+    boundsCache.set(start, texts);
+  }
+  return texts;
+};
+
+const boundsCache = new Map<number, BoundsTexts>();
+const MAX_CACHED_BOUNDS = 4_096;
+
+/** `,"closedBy":"<how>"}`, the record's end: one of a few texts. */
+const closedByJson = (closedBy: string): string => {
+  let json = closedByCache.get(closedBy);
+  if (json === undefined) {
+    if (closedByCache.size >= 16) closedByCache.clear();
+    json = `,"closedBy":${JSON.stringify(closedBy)}}`;
+    closedByCache.set(closedBy, json);
+  }
+  return json;
+};
+
+const closedByCache = new Map<string, string>();
 
 /** A late reading with its window and how late it was. */
 export const lateRecord = (late: LateReading): OutputRecord => ({
@@ -109,32 +162,11 @@ const lateJson = (late: LateReading): string => {
 /** A number as JSON.stringify writes it: `String(n)` when finite (-0 too: "0"), else null. */
 const numberJson = (n: number): string => (Number.isFinite(n) ? String(n) : "null");
 
-/** `numberJson` of a window bound, its text from the cache. */
-const boundJson = (n: number): string => (Number.isFinite(n) ? boundText(n) : "null");
-
-/**
- * `String(n)` of a window start or end, cached: a batch closes many sensors' windows with the same
- * bounds, and writing a 13-digit time is the dearest part of a record after the aggregate. Emptied
- * when full; a Map key is -0 and 0 alike, whose texts are alike too.
- */
-const boundText = (n: number): string => {
-  let text = boundTexts.get(n);
-  if (text === undefined) {
-    if (boundTexts.size >= MAX_CACHED_BOUNDS) boundTexts.clear();
-    text = String(n);
-    boundTexts.set(n, text);
-  }
-  return text;
-};
-
-const boundTexts = new Map<number, string>();
-const MAX_CACHED_BOUNDS = 4_096;
-
 /**
  * `text`, joined into one string. V8 keeps a concatenation as a rope, a tree of its pieces, until
- * something reads it; a record's value is kept until the sink has produced it, and as a rope of a
- * dozen pieces it is several times the memory (and garbage-collection work) of one string. Reading
- * a character joins it.
+ * something reads it; a record's value is kept until the sink has produced it, and as a rope it
+ * is about twice the memory (and garbage-collection work) of one string. Reading a character
+ * joins it.
  */
 const joined = (text: string): string => {
   text.charCodeAt(0);
