@@ -1,3 +1,4 @@
+import { base64IntoScratch, scanReading, scratchText } from "./decode-fast-path.ts";
 import { describe, parseEventTime } from "./event-time.ts";
 import type { Reading, SourceRecord } from "./reading.ts";
 
@@ -35,10 +36,56 @@ export type DecodedRecord =
  * Key: base64 UTF-8 sensor id. Value: base64 JSON `{"ts", "value"}`, or the seed producer's
  * double-encoded form, a JSON string holding that JSON.
  *
+ * The common shapes are read from bytes by the fast path (see `decode-fast-path.ts`); whatever it
+ * does not read, bad records included, goes through {@link decodeReadingReference}. The result is
+ * the same either way (a property test compares them).
+ *
  * @param sensorIds optional cache of decoded keys (base64 → sensor id): a batch holds few distinct
  *   sensors, so decoding each key once per batch instead of once per record is a measurable saving.
  */
 export const decodeReading = (
+  record: SourceRecord,
+  options: DecodeOptions,
+  sensorIds?: Map<string, string>,
+): DecodedRecord => {
+  const { key, value } = record;
+  if (key === undefined || key === null || key === "" || value === undefined || value === null)
+    return decodeReadingReference(record, options, sensorIds);
+  const sensor = sensorOf(key, sensorIds);
+  if (sensor.trim() === "") return decodeReadingReference(record, options, sensorIds);
+  const length = base64IntoScratch(value);
+  const scanned =
+    length < 0
+      ? undefined
+      : scanReading(
+          length,
+          options.timestampSource === TimestampSource.payload,
+          record.timestamp,
+          options.maxEventTimeSkewMs,
+        );
+  if (scanned === undefined) return decodeReadingReference(record, options, sensorIds);
+  return {
+    ok: true,
+    reading: { sensor, eventTime: scanned.eventTime, value: scanned.value, source: record },
+  };
+};
+
+/** The sensor id a base64 key holds, from the cache or decoded (then cached) as the reference does. */
+const sensorOf = (key: string, sensorIds: Map<string, string> | undefined): string => {
+  let sensor = sensorIds?.get(key);
+  if (sensor === undefined) {
+    const length = base64IntoScratch(key);
+    sensor = length < 0 ? Buffer.from(key, "base64").toString("utf8") : scratchText(length);
+    sensorIds?.set(key, sensor);
+  }
+  return sensor;
+};
+
+/**
+ * The decoder as specified, every record through `JSON.parse`: what `decodeReading` falls back to,
+ * and the reference its fast path is tested against.
+ */
+export const decodeReadingReference = (
   record: SourceRecord,
   options: DecodeOptions,
   sensorIds?: Map<string, string>,

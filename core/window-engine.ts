@@ -95,8 +95,9 @@ export const applyBatch = <S, O, I extends BatchItem>(
     rules.closing === ClosingStrategy.partition
       ? overlay(partition.sensors, read.sensors).values()
       : read.sensors.values();
-  const closing = closeWindows(rules, candidates, read.streamTime);
-  const sensors = overlay(read.sensors, closing.sensors);
+  // The batch's copies take the closing too; a sensor closing without having read joins them.
+  const sensors = read.sensors;
+  const closed = closeInto(sensors, rules, candidates, read.streamTime);
   return {
     partition: {
       partitionId: partition.partitionId,
@@ -105,7 +106,7 @@ export const applyBatch = <S, O, I extends BatchItem>(
       sensors: overlay(partition.sensors, sensors),
     },
     changed: new Set(sensors.keys()),
-    closed: closing.closed,
+    closed,
     late: read.late,
     deadLetters: read.deadLetters,
     duplicates: read.duplicates,
@@ -200,8 +201,10 @@ const foldIntoWindow = <S>(
   while (i >= 0 && (windows[i] as OpenWindow<S>).start > start) i--;
   const found = windows[i];
   if (found !== undefined && found.start === start) {
-    // The window object is this batch's own (copySensor copies them), so it can take the new state.
-    found.state = aggregation.add(found.state, reading);
+    // A new window object: the old one may be the stored state's (copySensor shares them).
+    windows[i] = { start, state: aggregation.add(found.state, reading) };
+  } else if (i === windows.length - 1) {
+    windows.push({ start, state: aggregation.init(reading) });
   } else {
     windows.splice(i + 1, 0, { start, state: aggregation.init(reading) });
   }
@@ -222,24 +225,46 @@ export const closeWindows = <S, O>(
   sensors: Iterable<SensorState<S>>,
   partitionStreamTime: number | null,
 ): Closing<S> => {
-  const out: Closing<S> = { sensors: new Map(), closed: [] };
+  const copies = new Map<string, SensorState<S>>();
+  const closed = closeInto(copies, rules, sensors, partitionStreamTime);
+  return { sensors: copies, closed };
+};
+
+/**
+ * `closeWindows`, taking the closed windows out of the sensors' copies in `copies` (a batch's
+ * own, which nothing else sees): a sensor without one there is copied into it first, so the
+ * sensors given are never modified. Returns the closed windows, oldest first per sensor.
+ */
+const closeInto = <S, O>(
+  copies: Map<string, SensorState<S>>,
+  rules: WindowRules<S, O>,
+  sensors: Iterable<SensorState<S>>,
+  partitionStreamTime: number | null,
+): ClosedWindowState<S>[] => {
+  const closed: ClosedWindowState<S>[] = [];
   for (const sensor of sensors) {
     const governing =
       rules.closing === ClosingStrategy.partition ? partitionStreamTime : sensor.streamTime;
     const time = maxTime(governing, sensor.closedThrough);
     const n = closableCount(rules, sensor, time);
     if (n === 0) continue;
-    out.sensors.set(sensor.sensor, { ...sensor, windows: sensor.windows.slice(n) });
-    for (const w of sensor.windows.slice(0, n)) {
-      out.closed.push({
+    let copy = copies.get(sensor.sensor);
+    if (copy !== sensor) {
+      copy = copySensor(sensor);
+      copies.set(sensor.sensor, copy);
+    }
+    for (let k = 0; k < n; k++) {
+      const w = copy.windows[k] as OpenWindow<S>;
+      closed.push({
         sensor: sensor.sensor,
         start: w.start,
         state: w.state,
         closedBy: ClosedBy.streamTime,
       });
     }
+    copy.windows.splice(0, n);
   }
-  return out;
+  return closed;
 };
 
 /**
@@ -352,11 +377,12 @@ export const overlay = <K, V>(base: ReadonlyMap<K, V>, changes: ReadonlyMap<K, V
   return out;
 };
 
-/** A sensor's state the batch may change: its open windows copied too, as folding replaces their state. */
-const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({
-  ...s,
-  windows: s.windows.map((w) => ({ ...w })),
-});
+/**
+ * A sensor's state the batch may change: a new object, and a new array of windows (folding and
+ * closing change the array; the window objects are shared, as folding replaces rather than
+ * changes them).
+ */
+const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({ ...s, windows: s.windows.slice() });
 
 const maxTime = (a: number | null, b: number | null): number | null =>
   a === null ? b : b === null ? a : Math.max(a, b);

@@ -61,8 +61,9 @@ interface DecodedItem extends BatchItem {
  * See `runPartitionStep` for what a crash at each point does.
  */
 export const createAggregateHandler = <S, O>(deps: AggregateDependencies<S, O>) => {
+  const decodedKeys = new SensorIdCache();
   return async (event: KafkaTriggerEvent): Promise<BatchSummary> => {
-    const decodedKeys = new Map<string, string>();
+    decodedKeys.trim();
     const partitions = Object.values(event.records).filter((records) => records.length > 0);
     const outcomes = await Promise.allSettled(
       partitions.map((records) => aggregatePartition(deps, records, decodedKeys)),
@@ -133,6 +134,20 @@ const aggregatePartition = async <S, O>(
     deadLetters: emitted.deadLetters,
   };
 };
+
+/**
+ * Decoded keys (base64 → sensor id), kept for the sandbox's life rather than one event's: a fleet
+ * of thousands of sensors sends each of them about once per batch, so a per-event cache would
+ * decode nearly every key. Bounded: emptied between events once it holds more than
+ * {@link MAX_CACHED_SENSOR_IDS}, a few MB at most.
+ */
+class SensorIdCache extends Map<string, string> {
+  trim(): void {
+    if (this.size > MAX_CACHED_SENSOR_IDS) this.clear();
+  }
+}
+
+const MAX_CACHED_SENSOR_IDS = 50_000;
 
 const emptySummary = (): BatchSummary => ({
   records: 0,

@@ -1,0 +1,129 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Aggregation } from "../../core/aggregation.ts";
+import type { ClosedWindow, LateReading } from "../../core/window-engine.ts";
+import { windowId } from "../../core/window-spec.ts";
+import { lateRecord, WINDOW_ID_HEADER, windowRecord } from "../../functions/output-records.ts";
+
+/**
+ * The window and late records' JSON is written with templates; these hold it to exactly what
+ * `JSON.stringify` of the record's object (as it was built before) writes.
+ */
+
+const RUNS = 2_000;
+
+/** Any number: integers, fractions, -0, huge and tiny, NaN and the infinities (JSON: null). */
+const anyNumber = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(-0, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 1e-7, 5e-324),
+);
+
+/** Strings JSON must escape: quotes, backslashes, control characters, lone surrogates, unicode. */
+const anyString = fc.oneof(
+  fc.string({ unit: "binary" }),
+  fc.string({ unit: fc.constantFrom('"', "\\", "\n", "\u0000", "\u2028", "\ud800", "é", "a") }),
+  fc.integer({ min: 1, max: 99 }).map((n) => `Sensor${n}`),
+);
+
+/** What an aggregation may emit: the temperature summary, any JSON, and values JSON treats apart. */
+const anyResult = fc.oneof(
+  fc.record({ count: fc.nat(), min: anyNumber, max: anyNumber, mean: anyNumber }),
+  fc.jsonValue(),
+  fc.constantFrom(undefined, () => 1, new Date(0), { toJSON: (key: string) => `key ${key}` }),
+  anyNumber,
+);
+
+/** Field names, those the template must not be used for among them. */
+const outputField = fc.oneof(
+  fc.constantFrom("temperature", "sensor", "time", "closedBy", "0", "17", "1e3", "__proto__", ""),
+  anyString,
+);
+
+const closedWindow: fc.Arbitrary<ClosedWindow<unknown>> = fc.record({
+  sensor: anyString,
+  start: anyNumber,
+  end: anyNumber,
+  result: anyResult,
+  closedBy: fc.constantFrom("stream-time", "idle"),
+});
+
+const lateReading: fc.Arbitrary<LateReading> = fc.record({
+  reading: fc.record({
+    sensor: anyString,
+    eventTime: anyNumber,
+    value: anyNumber,
+    source: fc.record({
+      topic: anyString,
+      partition: anyNumber,
+      offset: anyNumber,
+      timestamp: anyNumber,
+    }),
+  }),
+  windowStart: anyNumber,
+  windowEnd: anyNumber,
+  windowClosedAt: anyNumber,
+  streamTime: anyNumber,
+  lateByMs: anyNumber,
+});
+
+const aggregationNamed = (name: string) =>
+  ({ outputField: name }) as unknown as Aggregation<unknown, unknown>;
+
+describe("output records", () => {
+  it("write a closed window exactly as JSON.stringify of its object", () => {
+    fc.assert(
+      fc.property(closedWindow, outputField, (window, field) => {
+        const expected = JSON.stringify({
+          sensor: window.sensor,
+          start: window.start,
+          end: window.end,
+          time: window.end,
+          [field]: window.result,
+          closedBy: window.closedBy,
+        });
+        const record = windowRecord(window, aggregationNamed(field));
+        expect(record.value).toBe(expected);
+        expect(record.headers).toStrictEqual({
+          [WINDOW_ID_HEADER]: windowId(window.sensor, window.start),
+        });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("write a late reading exactly as JSON.stringify of its object", () => {
+    fc.assert(
+      fc.property(lateReading, (late) => {
+        const { reading } = late;
+        const expected = JSON.stringify({
+          sensor: reading.sensor,
+          eventTime: reading.eventTime,
+          value: reading.value,
+          windowStart: late.windowStart,
+          windowEnd: late.windowEnd,
+          windowClosedAt: late.windowClosedAt,
+          streamTime: late.streamTime,
+          lateByMs: late.lateByMs,
+          source: {
+            topic: reading.source.topic,
+            partition: reading.source.partition,
+            offset: reading.source.offset,
+            timestamp: reading.source.timestamp,
+          },
+        });
+        expect(lateRecord(late).value).toBe(expected);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("leave a field out as JSON.stringify does when a record does not have it", () => {
+    const late = fc.sample(lateReading, { numRuns: 1, seed: 1 })[0] as LateReading;
+    const withoutTimestamp = {
+      ...late,
+      reading: { ...late.reading, source: { ...late.reading.source, timestamp: undefined } },
+    } as unknown as LateReading;
+    expect(JSON.parse(lateRecord(withoutTimestamp).value).source).not.toHaveProperty("timestamp");
+  });
+});
