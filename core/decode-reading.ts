@@ -40,8 +40,8 @@ export type DecodedRecord =
  * does not read, bad records included, goes through {@link decodeReadingReference}. The result is
  * the same either way (a property test compares them).
  *
- * @param sensorIds optional cache of decoded keys (base64 → sensor id): a batch holds few distinct
- *   sensors, so decoding each key once per batch instead of once per record is a measurable saving.
+ * @param sensorIds optional cache of decoded keys (base64 → sensor id): a fleet's sensors send
+ *   many records each, so decoding each key once instead of once per record is a measurable saving.
  */
 export const decodeReading = (
   record: SourceRecord,
