@@ -147,7 +147,7 @@ export const mappingSettings = (
 
 const checkBatchingWindow = (seconds: number) => {
   if (seconds !== 0.5 && !Number.isInteger(seconds)) {
-    throw new Error(
+    throw new ConfigError(
       `MaximumBatchingWindowInSeconds is whole seconds in AWS (or the 0.5 s default), got ${seconds}`,
     );
   }

@@ -47,7 +47,9 @@ export const lazyKafkaSink = (
     sink ??= (async () => {
       const brokers = brokersFromConfig ?? bootstrapServers?.split(",");
       if (brokers === undefined) {
-        throw new Error("no Kafka brokers to produce to: set KAFKA_BROKERS (e.g. localhost:19092)");
+        throw new ConfigError(
+          "no Kafka brokers to produce to: set KAFKA_BROKERS (e.g. localhost:19092)",
+        );
       }
       const kafka = new Kafka({
         clientId,

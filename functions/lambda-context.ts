@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
+import { ConfigError } from "../lib/errors.ts";
 import { localFunctionArn } from "./local-aws.ts";
 
 /** Lambda's default MemorySize, for a function that declares none. */
@@ -28,7 +29,9 @@ export const newLogStreamName = (): string =>
 export const lambdaContext = (settings: ContextSettings): Context => {
   const { functionName, deadline } = settings;
   const unsupported = () => {
-    throw new Error("callback-style context methods are not supported: return a promise");
+    throw new ConfigError(
+      "callback-style context methods (done, fail, succeed) are not supported: return a promise from the handler",
+    );
   };
   return {
     callbackWaitsForEmptyEventLoop: true,

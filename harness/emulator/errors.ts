@@ -58,3 +58,25 @@ export class SandboxCrashedError extends SensorWindowsError {
     });
   }
 }
+
+/**
+ * The handler answered with a partial batch response naming failed records: the batch's other
+ * records are committed and these are retried (provisioned mode, ReportBatchItemFailures).
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
+ */
+export class BatchItemFailuresError extends SensorWindowsError {
+  constructor(count: number) {
+    super(`the handler reported ${count} batch item failure(s); they will be retried`, {
+      retryable: true,
+    });
+  }
+}
+
+/** A sandbox broke the harness's message protocol: a bug in the harness, never in the function. */
+export class SandboxProtocolError extends SensorWindowsError {
+  constructor(what: string) {
+    super(`${what}: the sandbox was replaced (a harness bug: please report it)`, {
+      retryable: true,
+    });
+  }
+}

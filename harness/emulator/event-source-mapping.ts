@@ -14,7 +14,11 @@ import {
 } from "../../functions/kafka-trigger-event-builder.ts";
 import { StartingPosition, type TriggerDeclaration } from "../../functions/trigger-declaration.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { InvalidBatchItemFailureError, TopicNotFoundError } from "./errors.ts";
+import {
+  BatchItemFailuresError,
+  InvalidBatchItemFailureError,
+  TopicNotFoundError,
+} from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
 import {
   FailureCondition,
@@ -560,7 +564,7 @@ export class EventSourceMapping {
     }
     return {
       ok: false,
-      error: new Error(`${failures.length} batch item failure(s) reported`),
+      error: new BatchItemFailuresError(failures.length),
       retryFrom,
     };
   }

@@ -10,7 +10,12 @@ import { CrossThreadError } from "../../lib/errors.ts";
 import { addMetrics } from "../../lib/function-metrics.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { serveSharedInstances } from "../../lib/shared-instance.ts";
-import { FunctionTimeoutError, SandboxCrashedError, SandboxOutOfMemoryError } from "./errors.ts";
+import {
+  FunctionTimeoutError,
+  SandboxCrashedError,
+  SandboxOutOfMemoryError,
+  SandboxProtocolError,
+} from "./errors.ts";
 import type { InvocationResult, Invoker } from "./invoker.ts";
 import type { FromSandbox, InvocationReply, SandboxSettings } from "./sandbox-protocol.ts";
 
@@ -131,7 +136,7 @@ class Sandbox {
     await sandbox.end();
     throw outcome.kind === "failed"
       ? outcome.failure
-      : new Error("a sandbox answered before its init");
+      : new SandboxProtocolError("a sandbox answered before its init");
   }
 
   get usable(): boolean {
@@ -155,7 +160,9 @@ class Sandbox {
     if (outcome.kind !== "reply") {
       await this.end();
       const error =
-        outcome.kind === "failed" ? outcome.failure : new Error("a sandbox was ready twice");
+        outcome.kind === "failed"
+          ? outcome.failure
+          : new SandboxProtocolError("a sandbox was ready twice");
       return { ok: false, error, coldStart };
     }
     const { reply } = outcome;
