@@ -30,10 +30,20 @@ export const uniqueName = (prefix: string) =>
 /** Creates a fresh topic and returns its name. */
 export const createTopic = async (admin: Admin, partitions = 1, prefix = "harness") => {
   const topic = uniqueName(prefix);
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions }],
-  });
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  // kafkajs's own waitForLeaders gives up when a loaded broker still answers "does not host this
+  // topic-partition" for a topic it has just created: wait for every partition's leader instead.
+  await eventually(
+    `topic ${topic} has a leader for each of its ${partitions} partitions`,
+    async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => ({
+        topics: [],
+      }));
+      const found = topics[0]?.partitions ?? [];
+      return found.length === partitions && found.every((p) => p.leader >= 0);
+    },
+    30_000,
+  );
   return topic;
 };
 

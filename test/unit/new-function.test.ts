@@ -119,23 +119,25 @@ describe("npm run new-function refuses, with a message saying what to change, an
   });
 });
 
-describe("npm run new-function -- demo, in a copy of the project", () => {
+// A name no user's function is likely to have: the README tells users to scaffold `demo` in
+// their clone, and the copy holds their functions too.
+describe("npm run new-function -- scaffold-probe, in a copy of the project", () => {
   const copy = projectCopy();
-  const dir = join(copy, "functions", "demo");
+  const dir = join(copy, "functions", "scaffold-probe");
   let result: Awaited<ReturnType<typeof newFunction>>;
 
   beforeAll(async () => {
-    result = await newFunction({ name: "demo", root: copy });
+    result = await newFunction({ name: "scaffold-probe", root: copy });
   }, 60_000);
 
   it("writes the function's folder: handler, trigger, registration, README, a unit test with a fixture event", () => {
     expect(result.files.map((f) => f.path).sort()).toEqual([
       "README.md",
-      "demo-handler.ts",
-      "demo.test.ts",
       "fixtures/event.json",
       "function.ts",
       "handler.ts",
+      "scaffold-probe-handler.ts",
+      "scaffold-probe.test.ts",
       "trigger.ts",
     ]);
     for (const f of result.files) expect(existsSync(join(dir, f.path))).toBe(true);
@@ -145,12 +147,12 @@ describe("npm run new-function -- demo, in a copy of the project", () => {
   it("is registered by its folder alone, reading raw-temperature in its own group", async () => {
     const functions = await discoverFunctions(join(copy, "functions"));
     expect(functions.map((f) => f.name)).toEqual(
-      [...registeredFunctions.map((f) => f.name), "demo"].sort(),
+      [...registeredFunctions.map((f) => f.name), "scaffold-probe"].sort(),
     );
-    const demo = kafkaFunctionNamed("demo", functions);
-    expect(demo.trigger).toMatchObject({
+    const probe = kafkaFunctionNamed("scaffold-probe", functions);
+    expect(probe.trigger).toMatchObject({
       topic: "raw-temperature",
-      consumerGroupId: "sensor-windows-demo",
+      consumerGroupId: "sensor-windows-scaffold-probe",
     });
     expect(result.deployed).toEqual(functions.map((f) => f.name));
   });
@@ -162,7 +164,7 @@ describe("npm run new-function -- demo, in a copy of the project", () => {
 
   it("deploys with a least-privilege role, both triggers, its parameter and alarms", () => {
     const template = parse(readFileSync(join(copy, "template.yaml"), "utf8")) as Template;
-    expect(template.Parameters.DemoOutputTopic?.Default).toBe("demo-out");
+    expect(template.Parameters.ScaffoldProbeOutputTopic?.Default).toBe("scaffold-probe-out");
     const msk = deploy(template, {
       KafkaFlavour: "msk",
       MskClusterArn: "arn:aws:kafka:eu-west-1:123456789012:cluster/sensors/0b1c2d3e-4f5a-2",
@@ -170,17 +172,17 @@ describe("npm run new-function -- demo, in a copy of the project", () => {
       SubnetIds: "subnet-0a",
       SecurityGroupIds: "sg-01",
     });
-    expect(Object.keys(msk.resources).filter((r) => r.startsWith("Demo"))).toEqual([
-      "DemoLogGroup",
-      "DemoRole",
-      "DemoFunction",
-      "DemoMskTrigger",
-      "DemoOffsetLagAlarm",
-      "DemoErrorsAlarm",
-      "DemoThrottlesAlarm",
+    expect(Object.keys(msk.resources).filter((r) => r.startsWith("ScaffoldProbe"))).toEqual([
+      "ScaffoldProbeLogGroup",
+      "ScaffoldProbeRole",
+      "ScaffoldProbeFunction",
+      "ScaffoldProbeMskTrigger",
+      "ScaffoldProbeOffsetLagAlarm",
+      "ScaffoldProbeErrorsAlarm",
+      "ScaffoldProbeThrottlesAlarm",
     ]);
-    const role = msk.resources.DemoRole;
-    if (role === undefined) throw new Error("no DemoRole");
+    const role = msk.resources.ScaffoldProbeRole;
+    if (role === undefined) throw new Error("no ScaffoldProbeRole");
     const statements = (
       role.Properties.Policies as {
         PolicyDocument: { Statement: { Sid: string; Resource: unknown }[] };
@@ -188,7 +190,7 @@ describe("npm run new-function -- demo, in a copy of the project", () => {
     ).flatMap((p) => p.PolicyDocument.Statement);
     const arn = "arn:aws:kafka:eu-west-1:123456789012:topic/sensors/0b1c2d3e-4f5a-2";
     expect(statements.find((s) => s.Sid === "MskIamProducerTopics")?.Resource).toEqual([
-      `${arn}/demo-out`,
+      `${arn}/scaffold-probe-out`,
     ]);
     expect(statements.find((s) => s.Sid === "MskIamConsumerTopic")?.Resource).toBe(
       `${arn}/raw-temperature`,
@@ -199,25 +201,25 @@ describe("npm run new-function -- demo, in a copy of the project", () => {
       BootstrapServers: "kafka-1.example.com:9096",
       KafkaSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-AbCdEf",
     });
-    expect(selfManaged.resources.DemoSelfManagedTrigger?.Properties).toMatchObject({
+    expect(selfManaged.resources.ScaffoldProbeSelfManagedTrigger?.Properties).toMatchObject({
       Topics: ["raw-temperature"],
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: "sensor-windows-demo" },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: "sensor-windows-scaffold-probe" },
     });
   });
 
   it("type-checks, passes lint and passes its own unit test, as generated", async () => {
     writeFileSync(
-      join(copy, "tsconfig.demo.json"),
-      JSON.stringify({ extends: "./tsconfig.json", include: ["functions/demo"] }),
+      join(copy, "tsconfig.scaffold-probe.json"),
+      JSON.stringify({ extends: "./tsconfig.json", include: ["functions/scaffold-probe"] }),
     );
     writeFileSync(
-      join(copy, "vitest.demo.config.ts"),
-      'import { defineConfig } from "vitest/config";\nexport default defineConfig({ test: { include: ["functions/demo/**/*.test.ts"] } });\n',
+      join(copy, "vitest.scaffold-probe.config.ts"),
+      'import { defineConfig } from "vitest/config";\nexport default defineConfig({ test: { include: ["functions/scaffold-probe/**/*.test.ts"] } });\n',
     );
     const [tsc, biome, vitest] = await Promise.all([
-      run(copy, "tsc", ["--noEmit", "-p", "tsconfig.demo.json"]),
-      run(copy, "biome", ["check", "--vcs-enabled=false", "functions/demo"]),
-      run(copy, "vitest", ["run", "--config", "vitest.demo.config.ts"]),
+      run(copy, "tsc", ["--noEmit", "-p", "tsconfig.scaffold-probe.json"]),
+      run(copy, "biome", ["check", "--vcs-enabled=false", "functions/scaffold-probe"]),
+      run(copy, "vitest", ["run", "--config", "vitest.scaffold-probe.config.ts"]),
     ]);
     expect(tsc.code, tsc.output).toBe(0);
     expect(biome.code, biome.output).toBe(0);
