@@ -166,17 +166,22 @@ const scanTs = (b: Uint8Array, from: number, to: number): number => {
     scanned.tsKind = TsKind.number;
     return Number.isNaN(scanned.tsNumber) ? -1 : numberEnd;
   }
+  const time = isoTime(b, from + 1, to);
+  if (time >= 0) {
+    scanned.tsKind = TsKind.isoTime;
+    scanned.tsTime = time;
+    return isoEnd + 1;
+  }
+  // Another string, for a ts that is not read: printable ASCII only, so that bytes are characters
+  // and the string is valid JSON as it is.
   let end = from + 1;
-  // Printable ASCII only: then bytes are characters, and the string is valid JSON as it is.
   while (end < to && b[end] !== QUOTE) {
     const c = b[end] as number;
     if (c < 0x20 || c > 0x7e || c === BACKSLASH) return -1;
     end++;
   }
   if (end >= to) return -1;
-  const time = isoTime(b, from + 1, end);
-  scanned.tsKind = time < 0 ? TsKind.otherString : TsKind.isoTime;
-  scanned.tsTime = time;
+  scanned.tsKind = TsKind.otherString;
   return end + 1;
 };
 
@@ -250,13 +255,16 @@ const POWERS_OF_TEN = [
 ];
 
 /**
- * `YYYY-MM-DDTHH:MM:SS[.fraction][Z]` in `b[from, to)` as epoch ms, exactly as `parseEventTime`
- * reads it, or -1 for anything else (other forms, offsets, years before 1970, no such date), which
- * the reference path then parses or rejects.
+ * The JSON string text at `b[from]` (past its opening quote) when it is exactly
+ * `YYYY-MM-DDTHH:MM:SS[.fraction][Z]`, as epoch ms read as `parseEventTime` reads it, its closing
+ * quote's index in `isoEnd`; -1 for anything else (other forms, offsets, years before 1970, no such
+ * date), which the reference path then parses or rejects. Parsed in place, without finding the
+ * string's end first: digits and separators need no escapes, so the quote right after them ends
+ * the string.
  */
 const isoTime = (b: Uint8Array, from: number, to: number): number => {
   if (
-    to - from < 19 ||
+    to - from < 20 ||
     b[from + 4] !== MINUS ||
     b[from + 7] !== MINUS ||
     b[from + 10] !== 84 /* T */ ||
@@ -270,7 +278,7 @@ const isoTime = (b: Uint8Array, from: number, to: number): number => {
   if (hour < 0 || minute < 0 || second < 0 || hour > 23 || minute > 59 || second > 59) return -1;
   let i = from + 19;
   let millis = 0;
-  if (i < to && b[i] === DOT) {
+  if (b[i] === DOT) {
     const fracStart = ++i;
     while (i < to && isDigit(b[i] as number)) i++;
     if (i === fracStart) return -1;
@@ -278,10 +286,15 @@ const isoTime = (b: Uint8Array, from: number, to: number): number => {
     for (let k = 0; k < 3; k++)
       millis = millis * 10 + (fracStart + k < i ? (b[fracStart + k] as number) - 48 : 0);
   }
-  if (i < to && !(i === to - 1 && (b[i] === 90 || b[i] === 122))) return -1; // only Z or z
+  if (b[i] === 90 || b[i] === 122) i++; // Z or z, the only offset read here
+  if (i >= to || b[i] !== QUOTE) return -1;
   const day = dayStart(digits(b, from, 4), digits(b, from + 5, 2), digits(b, from + 8, 2));
+  isoEnd = i;
   return day < 0 ? -1 : day + ((hour * 60 + minute) * 60 + second) * 1000 + millis;
 };
+
+/** Where the last time `isoTime` read ends: its closing quote. */
+let isoEnd = 0;
 
 let cachedDate = -1;
 let cachedDayStart = -1;

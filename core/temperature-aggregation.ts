@@ -26,4 +26,9 @@ export const temperatureAggregation: Aggregation<TemperatureState, TemperatureSu
     max: Math.max(value, state.max),
   }),
   result: ({ count, sum, min, max }) => ({ count, min, max, mean: sum / count }),
+  resultJson: ({ count, sum, min, max }) =>
+    `{"count":${numberJson(count)},"min":${numberJson(min)},"max":${numberJson(max)},"mean":${numberJson(sum / count)}}`,
 };
+
+/** A number as JSON.stringify writes it: `String(n)` when finite (-0 too: "0"), else null. */
+const numberJson = (n: number): string => (Number.isFinite(n) ? String(n) : "null");

@@ -1,8 +1,14 @@
 import type { Aggregation } from "../core/aggregation.ts";
 import type { BadRecordReasonCode } from "../core/decode-reading.ts";
 import type { RecordCoordinates } from "../core/reading.ts";
-import type { ClosedWindow, LateReading } from "../core/window-engine.ts";
+import {
+  type ClosedWindow,
+  type LateReading,
+  type WindowRules,
+  windowResult,
+} from "../core/window-engine.ts";
 import { windowId } from "../core/window-spec.ts";
+import type { ClosedWindowState } from "../core/window-state.ts";
 import type { KafkaTriggerRecord } from "./kafka-trigger-event.ts";
 import type { OutputRecord } from "./record-sink.ts";
 
@@ -25,43 +31,72 @@ export const windowRecord = <O>(
   window: ClosedWindow<O>,
   aggregation: Aggregation<unknown, O>,
 ): OutputRecord => {
-  const bounds = boundsTexts(window.start, window.end, aggregation.outputField);
-  return {
-    key: window.sensor,
-    value: windowJson(window, aggregation.outputField, bounds),
-    // windowId(sensor, start), its `:<start>` written once per window bounds
-    headers: { [WINDOW_ID_HEADER]: `${window.sensor}${bounds.idSuffix}` },
-  };
+  const { sensor, start, end, result, closedBy } = window;
+  const bounds = boundsTexts(start, end, aggregation.outputField);
+  const resultJson = bounds.json === undefined ? undefined : valueJson(result);
+  const value =
+    resultJson === undefined || !isTemplated(sensor, closedBy, start, end)
+      ? JSON.stringify({
+          sensor,
+          start,
+          end,
+          time: end,
+          [aggregation.outputField]: result,
+          closedBy,
+        })
+      : windowJson(sensor, bounds, resultJson, closedBy);
+  return windowOutput(sensor, bounds, value);
 };
+
+/**
+ * `windowRecord(windowResult(rules, window), rules.aggregation)`: the record of a window the
+ * engine closed, its aggregate written by the aggregation's `resultJson` when it has one (without
+ * the result object and its `JSON.stringify`).
+ */
+export const closedWindowRecord = <S, O>(
+  rules: WindowRules<S, O>,
+  window: ClosedWindowState<S>,
+): OutputRecord => {
+  const { aggregation } = rules;
+  const { sensor, start, closedBy } = window;
+  const end = start + rules.spec.sizeMs;
+  const bounds = boundsTexts(start, end, aggregation.outputField);
+  if (
+    aggregation.resultJson === undefined ||
+    bounds.json === undefined ||
+    !isTemplated(sensor, closedBy, start, end)
+  ) {
+    return windowRecord(windowResult(rules, window), aggregation as Aggregation<unknown, O>);
+  }
+  const value = windowJson(sensor, bounds, aggregation.resultJson(window.state), closedBy);
+  return windowOutput(sensor, bounds, value);
+};
+
+const windowOutput = (sensor: string, bounds: BoundsTexts, value: string): OutputRecord => ({
+  key: sensor,
+  value,
+  // windowId(sensor, start), its `:<start>` written once per window bounds
+  headers: { [WINDOW_ID_HEADER]: `${sensor}${bounds.idSuffix}` },
+});
 
 /**
  * `JSON.stringify({ sensor, start, end, time, [outputField]: result, closedBy })`, written as a
  * template: the same text without building the object and walking it (one per closed window, and
- * a batch may close one per reading), the part that depends only on the bounds written once for
- * all sensors. Falls back to `JSON.stringify` itself where the template could differ (see
- * {@link templatedField} and {@link valueJson}); a unit test compares the two on random windows.
+ * a large fleet closes about one per reading), the part that depends only on the bounds written
+ * once for all sensors. Only where the template is exact: see {@link isTemplated},
+ * {@link templatedField} and {@link valueJson}; a unit test compares the two on random windows.
  */
-const windowJson = <O>(
-  window: ClosedWindow<O>,
-  outputField: string,
+const windowJson = (
+  sensor: string,
   bounds: BoundsTexts,
-): string => {
-  const { sensor, start, end, result, closedBy } = window;
-  const resultJson = bounds.json === undefined ? undefined : valueJson(result);
-  if (resultJson === undefined || !areStrings(sensor, closedBy) || !areNumbers(start, end)) {
-    return JSON.stringify({
-      sensor,
-      start,
-      end,
-      time: end,
-      [outputField]: result,
-      closedBy,
-    });
-  }
-  return joined(
-    `{"sensor":${JSON.stringify(sensor)}${bounds.json}${resultJson}${closedByJson(closedBy)}`,
-  );
-};
+  resultJson: string,
+  closedBy: string,
+): string =>
+  joined(`{"sensor":${JSON.stringify(sensor)}${bounds.json}${resultJson}${closedByJson(closedBy)}`);
+
+/** Whether the fields are of the types the template writes: strings and numbers, as typed. */
+const isTemplated = (sensor: unknown, closedBy: unknown, start: unknown, end: unknown): boolean =>
+  areStrings(sensor, closedBy) && areNumbers(start, end);
 
 /** The texts of a window record that depend only on its bounds and the aggregate's name. */
 interface BoundsTexts {

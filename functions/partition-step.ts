@@ -4,7 +4,6 @@ import {
   partitionIdleDueAt,
   quietSensors,
   type WindowRules,
-  windowResult,
 } from "../core/window-engine.ts";
 import type { ClosedWindowState, PartitionState } from "../core/window-state.ts";
 import { StateConflictError } from "../state/errors.ts";
@@ -17,7 +16,7 @@ import {
   type StoredPartition,
 } from "../state/window-state-store.ts";
 import type { KafkaTriggerRecord } from "./kafka-trigger-event.ts";
-import { deadLetterRecord, lateRecord, windowRecord } from "./output-records.ts";
+import { closedWindowRecord, deadLetterRecord, lateRecord } from "./output-records.ts";
 import type { RecordSink, TopicRecords } from "./record-sink.ts";
 
 /** A bad record as kept until it is produced to the dead-letter topic: the record as delivered. */
@@ -193,11 +192,10 @@ const outputRecords = <S, O>(
   deps: PartitionStepDeps<S, O>,
   outputs: WindowOutputs<S>,
 ): TopicRecords[] => {
-  const aggregation = deps.rules.aggregation;
   return [
     {
       topic: deps.topics.windows,
-      records: outputs.windows.map((w) => windowRecord(windowResult(deps.rules, w), aggregation)),
+      records: outputs.windows.map((w) => closedWindowRecord(deps.rules, w)),
     },
     { topic: deps.topics.late, records: outputs.late.map(lateRecord) },
     {

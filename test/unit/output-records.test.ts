@@ -1,9 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Aggregation } from "../../core/aggregation.ts";
-import type { ClosedWindow, LateReading } from "../../core/window-engine.ts";
+import {
+  type TemperatureState,
+  temperatureAggregation,
+} from "../../core/temperature-aggregation.ts";
+import {
+  type ClosedWindow,
+  type LateReading,
+  type WindowRules,
+  windowResult,
+} from "../../core/window-engine.ts";
 import { windowId } from "../../core/window-spec.ts";
-import { lateRecord, WINDOW_ID_HEADER, windowRecord } from "../../functions/output-records.ts";
+import type { ClosedWindowState } from "../../core/window-state.ts";
+import {
+  closedWindowRecord,
+  lateRecord,
+  WINDOW_ID_HEADER,
+  windowRecord,
+} from "../../functions/output-records.ts";
 
 /**
  * The window and late records' JSON is written with templates; these hold it to exactly what
@@ -67,6 +82,24 @@ const lateReading: fc.Arbitrary<LateReading> = fc.record({
   lateByMs: anyNumber,
 });
 
+/** A temperature window's state as the engine keeps it (numbers, any of them). */
+const temperatureState: fc.Arbitrary<TemperatureState> = fc.record({
+  count: fc.oneof(fc.integer({ min: 1, max: 1_000 }), anyNumber),
+  sum: anyNumber,
+  min: anyNumber,
+  max: anyNumber,
+});
+
+const closedWindowState: fc.Arbitrary<ClosedWindowState<TemperatureState>> = fc.record({
+  sensor: anyString,
+  start: fc.oneof(
+    fc.integer({ min: 0, max: 2e12 }).map((n) => n - (n % 10_000)),
+    anyNumber,
+  ),
+  state: temperatureState,
+  closedBy: fc.constantFrom("stream-time", "idle"),
+});
+
 const aggregationNamed = (name: string) =>
   ({ outputField: name }) as unknown as Aggregation<unknown, unknown>;
 
@@ -125,5 +158,46 @@ describe("output records", () => {
       reading: { ...late.reading, source: { ...late.reading.source, timestamp: undefined } },
     } as unknown as LateReading;
     expect(JSON.parse(lateRecord(withoutTimestamp).value).source).not.toHaveProperty("timestamp");
+  });
+
+  it("write the temperature aggregate exactly as JSON.stringify of its result", () => {
+    fc.assert(
+      fc.property(temperatureState, (state) => {
+        expect(temperatureAggregation.resultJson?.(state)).toBe(
+          JSON.stringify(temperatureAggregation.result(state)),
+        );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("write an engine's closed window as windowRecord of its windowResult", () => {
+    const rulesWith = (aggregation: Aggregation<TemperatureState, unknown>) =>
+      ({
+        spec: { sizeMs: 10_000, graceMs: 1_000 },
+        closing: "key",
+        aggregation,
+      }) as WindowRules<TemperatureState, unknown>;
+    // With the aggregation's own resultJson, and without one (the generic path).
+    const { resultJson: _, ...withoutResultJson } = temperatureAggregation;
+    const withField = (outputField: string) => ({ ...temperatureAggregation, outputField });
+    fc.assert(
+      fc.property(
+        closedWindowState,
+        fc.constantFrom(
+          temperatureAggregation,
+          withoutResultJson,
+          withField("sensor"),
+          withField("7"),
+        ),
+        (window, aggregation) => {
+          const rules = rulesWith(aggregation as Aggregation<TemperatureState, unknown>);
+          expect(closedWindowRecord(rules, window)).toStrictEqual(
+            windowRecord(windowResult(rules, window), rules.aggregation),
+          );
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });
