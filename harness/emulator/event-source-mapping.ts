@@ -355,8 +355,6 @@ export class EventSourceMapping {
         this.#running.delete(running);
         for (const partition of batch.commitOffsets.keys()) this.#retrying.delete(partition);
         this.#fetched.release(batch.commitOffsets.keys());
-        // Partitions the batch held were paused while it failed: once it is done, fetch them again.
-        this.#resumeDrained(batch.commitOffsets.keys());
         this.#schedulePump();
       });
       this.#running.add(running);
