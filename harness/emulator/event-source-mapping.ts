@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { Admin, Consumer, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import type {
   KafkaBatchResponse,
   KafkaTriggerRecord,
@@ -387,26 +387,45 @@ export class EventSourceMapping {
       const done = running.batch.records.length === 0 || (await this.#deliver(running));
       if (done) await this.#commit(running, running.batch.commitOffsets);
     } catch (error) {
-      // Only the failure destination's producer can throw here; the batch is delivered again
-      // from the last commit (after a restart or a rebalance).
+      // Only the failure destination's producer can throw here, and only once the mapping is
+      // stopping: the batch is delivered again from the last commit at the next start.
       this.#o.logger.error("batch abandoned", { error });
     }
   }
 
-  /** Commits offsets (the next to read) of the partitions still assigned to this consumer. */
+  /**
+   * Commits offsets (the next to read) of the partitions still assigned to this consumer, retrying
+   * a refused commit (a rebalance in progress, a coordinator moving, a busy broker) until it lands,
+   * the partition is assigned elsewhere or the mapping stops. The batch keeps its partitions
+   * meanwhile, so a partition's commits land in order and its next batch waits for them. A commit
+   * left failed would be lost until the partition's next batch, or forever on a quiet partition,
+   * and the records redelivered at the next restart. AWS does not document its poller's commit
+   * retries; this is the reading that neither loses nor repeats.
+   */
   async #commit(running: RunningBatch, offsets: ReadonlyMap<number, number>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const owned = [...offsets].filter(([partition]) => !running.lost.has(partition));
+      if (owned.length === 0) return;
+      if (await this.#tryCommit(owned, attempt)) return this.#recordCommitted(owned);
+      if (!(await this.#backoff(attempt))) return; // stopping: redelivered from the last commit
+    }
+  }
+
+  /** One commit request; false (logged) when the broker refused it. */
+  async #tryCommit(owned: [number, number][], attempt: number): Promise<boolean> {
     const { topic } = this.#o.trigger;
-    const owned = [...offsets].filter(([partition]) => !running.lost.has(partition));
-    if (owned.length === 0) return;
     try {
       await this.#consumer.commitOffsets(
         owned.map(([partition, offset]) => ({ topic, partition, offset: String(offset) })),
       );
+      return true;
     } catch (error) {
-      // At least once: the records are delivered again from the last commit.
-      this.#o.logger.warn("commit failed; the records will be delivered again", { error });
-      return;
+      this.#o.logger.warn("commit refused; retrying it", { attempt, offsets: owned, error });
+      return false;
     }
+  }
+
+  #recordCommitted(owned: [number, number][]): void {
     for (const [partition, offset] of owned) {
       this.#stats.partitions[partition] = {
         ...this.#stats.partitions[partition],
@@ -588,19 +607,38 @@ export class EventSourceMapping {
     if (topic === undefined || this.#failureProducer === undefined) return;
     // The destination's record holds the trigger's record as an object: rare enough to parse.
     const batch = records.map((r) => JSON.parse(r.json) as KafkaTriggerRecord);
-    await this.#failureProducer.send({
-      topic,
-      acks: -1,
-      messages: batch.map((r) =>
-        failureRecord(r, {
-          functionName,
-          condition,
-          approximateInvokeCount: invokeCount,
-          source: this.#source,
-          batch,
-        }),
-      ),
-    });
+    const messages = batch.map((r) =>
+      failureRecord(r, {
+        functionName,
+        condition,
+        approximateInvokeCount: invokeCount,
+        source: this.#source,
+        batch,
+      }),
+    );
+    await this.#sendToDestination(topic, messages);
+  }
+
+  /**
+   * Sends on-failure records, retrying until the destination takes them: the records are
+   * committed past only then, so a destination that refuses holds the partitions rather than lose
+   * the records. Throws only when the mapping stops meanwhile (the batch is then abandoned,
+   * uncommitted, and delivered again at the next start).
+   */
+  async #sendToDestination(topic: string, messages: Message[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#failureProducer?.send({ topic, acks: -1, messages });
+        return;
+      } catch (error) {
+        this.#o.logger.warn("on-failure destination refused the records; retrying", {
+          topic,
+          attempt,
+          error,
+        });
+        if (!(await this.#backoff(attempt))) throw error;
+      }
+    }
   }
 
   /** Waits before a retry (exponential, capped); false if the mapping stops meanwhile. */

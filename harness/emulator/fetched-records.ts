@@ -29,12 +29,10 @@ interface Partition {
   /** Fetched, not yet in a batch, in offset order. */
   fetched: KafkaMessage[];
   fetchedBytes: number;
-  /** Fetched records below this offset are already buffered or in flight: a rebalance fetches them again. */
+  /** Fetched records below this offset are buffered, in flight or delivered: fetched again (after a rebalance), they are skipped. */
   acceptFrom: number;
   /** A batch holding this partition is in flight (at most one per partition, to keep its order). */
   inFlight: boolean;
-  /** The offset after the in-flight batch's last record of this partition. */
-  inFlightUntil: number;
 }
 
 /**
@@ -97,9 +95,11 @@ export class FetchedRecords {
   }
 
   /**
-   * After a rebalance the consumer fetches again from each partition's last commit: drop what was
-   * fetched and not in flight (it comes again), keep in-flight batches (their records are not
-   * taken twice), and forget the partitions no longer assigned. Returns those lost partitions.
+   * After a rebalance the consumer fetches again from each partition's last commit. For a
+   * partition still assigned here, drop what was fetched and not yet taken (it comes again) and
+   * keep refusing what was taken: records delivered, or in flight, are not delivered twice even
+   * when their commit has not landed yet. Partitions no longer assigned are forgotten (their new
+   * owner starts from the last commit); they are returned.
    */
   reassigned(assigned: ReadonlySet<number>): number[] {
     const lost: number[] = [];
@@ -109,9 +109,10 @@ export class FetchedRecords {
         lost.push(partition);
         continue;
       }
+      const firstUntaken = p.fetched[0];
+      if (firstUntaken !== undefined) p.acceptFrom = Number(firstUntaken.offset);
       p.fetched = [];
       p.fetchedBytes = 0;
-      p.acceptFrom = p.inFlight ? p.inFlightUntil : 0;
     }
     return lost;
   }
@@ -153,7 +154,6 @@ export class FetchedRecords {
     for (const message of p.fetched.splice(0, taken)) p.fetchedBytes -= messageBytes(message);
     batch.commitOffsets.set(partition, until);
     p.inFlight = true;
-    p.inFlightUntil = until;
     return taken;
   }
 
@@ -170,7 +170,7 @@ export class FetchedRecords {
   #partition(partition: number): Partition {
     let p = this.#partitions.get(partition);
     if (p === undefined) {
-      p = { fetched: [], fetchedBytes: 0, acceptFrom: 0, inFlight: false, inFlightUntil: 0 };
+      p = { fetched: [], fetchedBytes: 0, acceptFrom: 0, inFlight: false };
       this.#partitions.set(partition, p);
     }
     return p;

@@ -10,6 +10,7 @@ import {
   produce,
   readTopic,
   recordingHandler,
+  refusingKafka,
   uniqueName,
   useBroker,
 } from "../support/harness-fixtures.ts";
@@ -363,5 +364,55 @@ describe("failures, provisioned-mode error controls", () => {
       async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
     );
     expect(recorded.events).toHaveLength(1);
+  });
+});
+
+describe("the broker refusing the mapping's own requests", () => {
+  it("retries a refused offset commit until it lands, delivering nothing twice, even on a quiet partition", async () => {
+    const topic = await createTopic(admin, 2);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, [
+      ...messages(5, { partition: 0 }),
+      ...messages(5, { partition: 1, from: 10 }),
+    ]);
+    const refusals = { commits: 3, sends: 0, refused: { commits: 0, sends: 0 } };
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(refusingKafka(kafka, refusals), handler, {
+        topic,
+        consumerGroupId: groupId,
+      }),
+    );
+    await eventually("both partitions committed", async () =>
+      [...(await committedOffsets(admin, groupId, topic)).values()].every((o) => o === 5),
+    );
+    expect(refusals.refused.commits).toBe(3);
+    expect(recorded.byPartition.get(0)).toEqual([0, 1, 2, 3, 4]);
+    expect(recorded.byPartition.get(1)).toEqual([10, 11, 12, 13, 14]);
+  });
+
+  it("holds records given up on until the on-failure destination takes them, then commits past them", async () => {
+    const topic = await createTopic(admin);
+    const failures = await createTopic(admin, 1, "on-failure");
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(3));
+    const refusals = { commits: 0, sends: 2, refused: { commits: 0, sends: 0 } };
+    const { handler } = recordingHandler(async () => {
+      throw new Error("always fails (injected)");
+    });
+    track(
+      await harnessFor(refusingKafka(kafka, refusals), handler, {
+        topic,
+        consumerGroupId: groupId,
+        errorControls: { maximumRetryAttempts: 0, onFailureTopic: failures },
+      }),
+    );
+    await eventually(
+      "committed past the records given up on",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
+    );
+    expect(refusals.refused.sends).toBe(2);
+    const sent = await readTopic(kafka, failures, 3);
+    expect(sent.map((s) => s.message.key?.toString())).toEqual(["k0", "k1", "k2"]);
   });
 });

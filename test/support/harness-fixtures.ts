@@ -3,6 +3,7 @@ import {
   type Admin,
   type IHeaders,
   Kafka,
+  KafkaJSError,
   type KafkaMessage,
   logLevel,
   type Message,
@@ -26,6 +27,51 @@ export const testKafka = () =>
 /** A name no other test uses: for topics, consumer groups and tables. */
 export const uniqueName = (prefix: string) =>
   `${prefix}-${Date.now().toString(36)}-${randomUUID().slice(0, 6)}`;
+
+/** Which requests a {@link refusingKafka} client refuses, and how many it has refused. */
+export interface Refusals {
+  /** Offset commits of its consumers to refuse, the next ones first. */
+  commits: number;
+  /** Sends of its producers to refuse, the next ones first. */
+  sends: number;
+  refused: { commits: number; sends: number };
+}
+
+/**
+ * The client `kafka`, whose consumers' offset commits and producers' sends fail before they are
+ * sent, as many times as `refusals` says: a broker refusing them (a rebalance in progress, a
+ * coordinator moving, a full disk), injected at the client so that everything else is real.
+ */
+export const refusingKafka = (kafka: Kafka, refusals: Refusals): Kafka =>
+  new Proxy(kafka, {
+    get(target, property, receiver) {
+      if (property === "consumer")
+        return (config: Parameters<Kafka["consumer"]>[0]) => {
+          const consumer = target.consumer(config);
+          const commit = consumer.commitOffsets.bind(consumer);
+          consumer.commitOffsets = async (offsets) => {
+            if (refusals.commits <= 0) return commit(offsets);
+            refusals.commits--;
+            refusals.refused.commits++;
+            throw new KafkaJSError("offset commit refused (injected)", { retriable: true });
+          };
+          return consumer;
+        };
+      if (property === "producer")
+        return (config: Parameters<Kafka["producer"]>[0]) => {
+          const producer = target.producer(config);
+          const send = producer.send.bind(producer);
+          producer.send = async (record) => {
+            if (refusals.sends <= 0) return send(record);
+            refusals.sends--;
+            refusals.refused.sends++;
+            throw new KafkaJSError("send refused (injected)", { retriable: true });
+          };
+          return producer;
+        };
+      return Reflect.get(target, property, receiver);
+    },
+  });
 
 /** Creates a fresh topic and returns its name. */
 export const createTopic = async (admin: Admin, partitions = 1, prefix = "harness") => {

@@ -132,4 +132,25 @@ describe("a poller's fetched records", () => {
     held.release([0]);
     expect(offsetsByPartition(held.cut(rules())?.records ?? [])).toEqual({ 0: [2, 3] });
   });
+
+  it("after a rebalance, never take again what was delivered, even before its commit landed", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 3));
+    held.cut(rules()); // offsets 0..2 delivered
+    held.release([0]); // done; say its commit was refused
+    expect(held.reassigned(new Set([0]))).toEqual([]);
+    // The consumer fetches partition 0 again from its last commit: nothing committed yet.
+    expect(held.add(0, fetched(0, 5))).toBe(2);
+    expect(offsetsByPartition(held.cut(rules())?.records ?? [])).toEqual({ 0: [3, 4] });
+  });
+
+  it("after a rebalance, a partition assigned here again starts afresh", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(1, fetched(0, 3));
+    held.cut(rules());
+    held.release([1]);
+    expect(held.reassigned(new Set([0]))).toEqual([1]);
+    held.reassigned(new Set([0, 1]));
+    expect(held.add(1, fetched(0, 3))).toBe(3);
+  });
 });
