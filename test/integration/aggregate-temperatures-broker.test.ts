@@ -11,7 +11,13 @@ import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
-import { brokers, readTopic, uniqueName, useBroker } from "../support/harness-fixtures.ts";
+import {
+  brokers,
+  readTopic,
+  topicHasLeaders,
+  uniqueName,
+  useBroker,
+} from "../support/harness-fixtures.ts";
 import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
 
 /**
@@ -32,7 +38,7 @@ let producer: Producer;
 
 beforeAll(async () => {
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: [
       { topic: topics.raw, numPartitions: 3 },
       { topic: topics.windows, numPartitions: 1 },
@@ -40,6 +46,13 @@ beforeAll(async () => {
       { topic: topics.deadLetters, numPartitions: 1 },
     ],
   });
+  for (const [topic, partitions] of [
+    [topics.raw, 3],
+    [topics.windows, 1],
+    [topics.late, 1],
+    [topics.deadLetters, 1],
+  ] as const)
+    await topicHasLeaders(admin, topic, partitions);
   producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
 });
