@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
 import { buildFunction } from "../../deploy/build.ts";
+import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { defaultGeneratorOptions } from "../../harness/producer/reading-generator.ts";
 import { produceReadings } from "../../harness/producer/reading-producer.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
@@ -39,10 +40,7 @@ const KEEP_FOREVER = [{ name: "retention.ms", value: "-1" }];
 const createTopic = async (topic: string, numPartitions: number) => {
   const admin = kafka().admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions, configEntries: KEEP_FOREVER }],
-  });
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions, configEntries: KEEP_FOREVER }]);
   await admin.disconnect();
   return topic;
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { trigger as declaredTrigger } from "../../functions/aggregate-temperatures/trigger.ts";
+import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import {
   defaultGeneratorOptions,
   generateRecord,
@@ -63,13 +64,10 @@ const measureLatency = async (options: LatencyRun): Promise<ResultRow[]> => {
   const out = `bench-latency-out-${run}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      { topic: raw, numPartitions: 3 }, // as the project's raw-temperature
-      { topic: out, numPartitions: 1 },
-    ],
-  });
+  await createTopicsWithLeaders(admin, [
+    { topic: raw, numPartitions: 3 }, // as the project's raw-temperature
+    { topic: out, numPartitions: 1 },
+  ]);
   const harness = startHarnessChild(options, raw, out, brokers);
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   const reader = kafka.consumer({ groupId: `bench-latency-reader-${randomUUID()}` });

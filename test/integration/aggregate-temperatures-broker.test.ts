@@ -9,15 +9,10 @@ import {
 } from "../../functions/kafka-trigger-event-builder.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
+import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
-import {
-  brokers,
-  readTopic,
-  topicHasLeaders,
-  uniqueName,
-  useBroker,
-} from "../support/harness-fixtures.ts";
+import { brokers, readTopic, uniqueName, useBroker } from "../support/harness-fixtures.ts";
 import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
 
 /**
@@ -37,22 +32,12 @@ const topics = {
 let producer: Producer;
 
 beforeAll(async () => {
-  await admin.createTopics({
-    waitForLeaders: false,
-    topics: [
-      { topic: topics.raw, numPartitions: 3 },
-      { topic: topics.windows, numPartitions: 1 },
-      { topic: topics.late, numPartitions: 1 },
-      { topic: topics.deadLetters, numPartitions: 1 },
-    ],
-  });
-  for (const [topic, partitions] of [
-    [topics.raw, 3],
-    [topics.windows, 1],
-    [topics.late, 1],
-    [topics.deadLetters, 1],
-  ] as const)
-    await topicHasLeaders(admin, topic, partitions);
+  await createTopicsWithLeaders(admin, [
+    { topic: topics.raw, numPartitions: 3 },
+    { topic: topics.windows, numPartitions: 1 },
+    { topic: topics.late, numPartitions: 1 },
+    { topic: topics.deadLetters, numPartitions: 1 },
+  ]);
   producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
 });

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
-import { topicHasLeaders } from "../support/harness-fixtures.ts";
 
 const kafka = new Kafka({
   clientId: "broker-test",
@@ -17,8 +17,7 @@ describe("the local Kafka broker", () => {
     const groupId = unique("broker-test-group");
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3 }] });
-    await topicHasLeaders(admin, topic, 3);
+    await createTopicsWithLeaders(admin, [{ topic, numPartitions: 3 }]);
     expect(
       (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions,
     ).toHaveLength(3);

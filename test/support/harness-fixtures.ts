@@ -11,6 +11,7 @@ import {
 import { afterAll, afterEach, beforeAll } from "vitest";
 import type { KafkaHandler, KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
+import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import {
   type FunctionCode,
   type Harness,
@@ -73,34 +74,12 @@ export const refusingKafka = (kafka: Kafka, refusals: Refusals): Kafka =>
     },
   });
 
-/** Creates a fresh topic and returns its name. */
+/** Creates a fresh topic, waits for its partitions' leaders and returns its name. */
 export const createTopic = async (admin: Admin, partitions = 1, prefix = "harness") => {
   const topic = uniqueName(prefix);
-  await admin.createTopics({
-    waitForLeaders: false,
-    topics: [{ topic, numPartitions: partitions }],
-  });
-  await topicHasLeaders(admin, topic, partitions);
+  await createTopicsWithLeaders(admin, [{ topic, numPartitions: partitions }]);
   return topic;
 };
-
-/**
- * Waits until every partition of `topic` has a leader. kafkajs's own `waitForLeaders` gives up
- * when a loaded broker still answers "does not host this topic-partition" for a topic it has just
- * created; this keeps asking.
- */
-export const topicHasLeaders = (admin: Admin, topic: string, partitions: number) =>
-  eventually(
-    `topic ${topic} has a leader for each of its ${partitions} partitions`,
-    async () => {
-      const { topics } = await admin
-        .fetchTopicMetadata({ topics: [topic] })
-        .catch(() => ({ topics: [] }));
-      const found = topics[0]?.partitions ?? [];
-      return found.length === partitions && found.every((p) => p.leader >= 0);
-    },
-    30_000,
-  );
 
 /** Produces messages to `topic` (acks from all replicas). */
 export const produce = async (kafka: Kafka, topic: string, messages: Message[]) => {
