@@ -26,7 +26,7 @@ import {
   failureRecord,
 } from "./failure-destination.ts";
 import { fetchSettings } from "./fetch-settings.ts";
-import { FetchedRecords, type PolledBatch } from "./fetched-records.ts";
+import { type BatchingRules, FetchedRecords, type PolledBatch } from "./fetched-records.ts";
 import type { Invoker } from "./invoker.ts";
 
 export type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
@@ -87,7 +87,8 @@ type InvokeOutcome = { ok: true } | { ok: false; error: unknown; retryFrom?: Map
  *
  * - like a poller, it fetches from every partition assigned to it and cuts each event from the
  *   fetched records of every partition not in flight (or of one, with `onePartitionPerEvent`);
- * - a batch closes at BatchSize, at the end of the batching window, or before the event passes 6 MB;
+ * - a batch closes at BatchSize, before the event passes 6 MB, or at the end of the batching window
+ *   of its oldest record;
  * - at most one batch in flight per partition, so each partition's records arrive in offset order;
  * - records that fail the filters are not delivered, and their offsets are committed with the batch;
  * - offsets are committed (next offset to read, per partition in the batch) only after the handler
@@ -110,6 +111,9 @@ export class EventSourceMapping {
   #wake: () => void = () => {};
   #woken = this.#nextWake();
   #pumpScheduled = false;
+  /** Cuts a partial batch at the end of its batching window (see `#pump`). */
+  #windowTimer: NodeJS.Timeout | undefined;
+  #windowTimerAt = Number.POSITIVE_INFINITY;
   #failureProducer: Producer | undefined;
   #timestampType: TimestampType = "CREATE_TIME";
   #stopping = false;
@@ -198,6 +202,7 @@ export class EventSourceMapping {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#windowTimer);
     this.#wake();
     this.#pauseFetching([{ topic: this.#o.trigger.topic }]);
     await Promise.all([...this.#running].map((r) => r.done));
@@ -339,26 +344,62 @@ export class EventSourceMapping {
     });
   }
 
-  /** Starts a batch from the free partitions' records while fewer than `maxConcurrency` are in flight. */
+  /**
+   * Starts batches from the free partitions' records while fewer than `maxConcurrency` are in
+   * flight, each once it is due: full, or at the end of its batching window (then a timer comes
+   * back for it).
+   */
   #pump(): void {
     while (!this.#stopping && this.#running.size < this.#o.maxConcurrency) {
+      const dueAt = this.#fetched.dueAt(this.#batching);
+      if (dueAt === undefined) return;
+      if (dueAt > Date.now()) {
+        this.#pumpAt(dueAt);
+        return;
+      }
       const batch = this.#fetched.cut({
         batchSize: this.#o.trigger.batchSize,
         onePartitionPerEvent: this.#o.onePartitionPerEvent,
         toRecord: (partition, message) => this.#toDeliveredRecord(partition, message),
       });
       if (batch === undefined) return;
-      this.#resumeDrained(batch.commitOffsets.keys());
-      this.#wake();
-      const running: RunningBatch = { batch, lost: new Set(), done: Promise.resolve() };
-      running.done = this.#run(running).finally(() => {
-        this.#running.delete(running);
-        for (const partition of batch.commitOffsets.keys()) this.#retrying.delete(partition);
-        this.#fetched.release(batch.commitOffsets.keys());
-        this.#schedulePump();
-      });
-      this.#running.add(running);
+      this.#start(batch);
     }
+  }
+
+  get #batching(): BatchingRules {
+    const { trigger, onePartitionPerEvent } = this.#o;
+    return {
+      batchSize: trigger.batchSize,
+      windowMs: trigger.maximumBatchingWindowInSeconds * 1000,
+      onePartitionPerEvent,
+    };
+  }
+
+  /** Pumps again at `time`, unless a pump is already due sooner. */
+  #pumpAt(time: number): void {
+    if (this.#windowTimer !== undefined && this.#windowTimerAt <= time) return;
+    clearTimeout(this.#windowTimer);
+    this.#windowTimerAt = time;
+    this.#windowTimer = setTimeout(() => {
+      this.#windowTimer = undefined;
+      this.#windowTimerAt = Number.POSITIVE_INFINITY;
+      this.#pump();
+    }, time - Date.now());
+  }
+
+  /** Delivers `batch` in the background; its partitions are free again once it is done. */
+  #start(batch: PolledBatch): void {
+    this.#resumeDrained(batch.commitOffsets.keys());
+    this.#wake();
+    const running: RunningBatch = { batch, lost: new Set(), done: Promise.resolve() };
+    running.done = this.#run(running).finally(() => {
+      this.#running.delete(running);
+      for (const partition of batch.commitOffsets.keys()) this.#retrying.delete(partition);
+      this.#fetched.release(batch.commitOffsets.keys());
+      this.#schedulePump();
+    });
+    this.#running.add(running);
   }
 
   /**

@@ -17,6 +17,15 @@ export interface PolledBatch {
   commitOffsets: Map<number, number>;
 }
 
+/** When a batch is due: a full one at once, a partial one at the end of the batching window. */
+export interface BatchingRules {
+  batchSize: number;
+  /** `MaximumBatchingWindowInSeconds`, in ms. */
+  windowMs: number;
+  /** One partition per event (the harness's old behaviour), instead of a poller's mix. */
+  onePartitionPerEvent: boolean;
+}
+
 export interface CutRules {
   batchSize: number;
   /** One partition per event (the harness's old behaviour), instead of a poller's mix. */
@@ -31,6 +40,8 @@ interface Partition {
   fetchedBytes: number;
   /** Fetched records below this offset are buffered, in flight or delivered: fetched again (after a rebalance), they are skipped. */
   acceptFrom: number;
+  /** When the oldest of `fetched` was fetched (ms): a partial batch waits the batching window from it. */
+  fetchedAt: number;
   /** A batch holding this partition is in flight (at most one per partition, to keep its order). */
   inFlight: boolean;
 }
@@ -54,8 +65,9 @@ export class FetchedRecords {
   }
 
   /** Adds a fetch's messages of one partition, skipping those already held. Returns how many it kept. */
-  add(partition: number, messages: readonly KafkaMessage[]): number {
+  add(partition: number, messages: readonly KafkaMessage[], now = Date.now()): number {
     const p = this.#partition(partition);
+    if (p.fetched.length === 0) p.fetchedAt = now;
     let kept = 0;
     for (const message of messages) {
       const offset = Number(message.offset);
@@ -72,6 +84,34 @@ export class FetchedRecords {
   isFull(partition: number, batchSize: number): boolean {
     const p = this.#partitions.get(partition);
     return p !== undefined && (p.fetched.length >= batchSize || p.fetchedBytes >= MAX_EVENT_BYTES);
+  }
+
+  /**
+   * When the next batch is due: now (or earlier) when the free partitions hold a full batch's worth
+   * (BatchSize records or 6 MB), else the end of the batching window of their oldest record;
+   * undefined when no free partition has records. "Lambda invokes your function when one of the
+   * following conditions is met: the payload size reaches 6 MB, the batching window reaches its
+   * maximum value, or the number of records reaches the batch size."
+   * https://docs.aws.amazon.com/lambda/latest/dg/with-msk-configure.html
+   * Records the filters will drop count here (they are only told apart when cut): with filters, a
+   * batch may go out before its window with fewer records, which BatchSize, a maximum, allows.
+   */
+  dueAt(rules: BatchingRules): number | undefined {
+    let oldest = Number.POSITIVE_INFINITY;
+    const held = { records: 0, eventBytes: EVENT_ENVELOPE_BYTES };
+    for (const p of this.#partitions.values()) {
+      if (p.inFlight || p.fetched.length === 0) continue;
+      if (rules.onePartitionPerEvent) {
+        held.records = 0;
+        held.eventBytes = EVENT_ENVELOPE_BYTES;
+      }
+      held.records += p.fetched.length;
+      held.eventBytes += p.fetchedBytes * BASE64_GROWTH;
+      if (held.records >= rules.batchSize || held.eventBytes >= MAX_EVENT_BYTES)
+        return Number.NEGATIVE_INFINITY;
+      oldest = Math.min(oldest, p.fetchedAt);
+    }
+    return oldest === Number.POSITIVE_INFINITY ? undefined : oldest + rules.windowMs;
   }
 
   /** The next batch from the free partitions, which it marks in flight; undefined when none has records. */
@@ -170,12 +210,15 @@ export class FetchedRecords {
   #partition(partition: number): Partition {
     let p = this.#partitions.get(partition);
     if (p === undefined) {
-      p = { fetched: [], fetchedBytes: 0, acceptFrom: 0, inFlight: false };
+      p = { fetched: [], fetchedBytes: 0, acceptFrom: 0, fetchedAt: 0, inFlight: false };
       this.#partitions.set(partition, p);
     }
     return p;
   }
 }
+
+/** An event carries keys and values in base64: four bytes for every three on the wire. */
+const BASE64_GROWTH = 4 / 3;
 
 /** A message's bytes on the wire, roughly: what a held fetch costs in memory. */
 const messageBytes = (message: KafkaMessage): number =>

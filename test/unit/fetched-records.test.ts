@@ -5,7 +5,11 @@ import {
   toPolledRecord,
   triggerEventJson,
 } from "../../functions/kafka-trigger-event-builder.ts";
-import { type CutRules, FetchedRecords } from "../../harness/emulator/fetched-records.ts";
+import {
+  type BatchingRules,
+  type CutRules,
+  FetchedRecords,
+} from "../../harness/emulator/fetched-records.ts";
 
 const TOPIC = "readings";
 
@@ -152,5 +156,67 @@ describe("a poller's fetched records", () => {
     expect(held.reassigned(new Set([0]))).toEqual([1]);
     held.reassigned(new Set([0, 1]));
     expect(held.add(1, fetched(0, 3))).toBe(3);
+  });
+});
+
+describe("when a batch is due", () => {
+  const window = (overrides: Partial<BatchingRules> = {}): BatchingRules => ({
+    batchSize: 10,
+    windowMs: 3_000,
+    onePartitionPerEvent: false,
+    ...overrides,
+  });
+
+  it("never, while no free partition has records", () => {
+    const held = new FetchedRecords(TOPIC);
+    expect(held.dueAt(window())).toBeUndefined();
+    held.add(0, fetched(0, 3), 1_000);
+    held.cut(rules());
+    expect(held.dueAt(window())).toBeUndefined(); // partition 0 is in flight
+  });
+
+  it("at the end of the batching window of the oldest record, when the batch is not full", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(1, fetched(0, 2), 5_000);
+    held.add(0, fetched(0, 2), 4_000);
+    held.add(0, fetched(2, 2), 6_000);
+    expect(held.dueAt(window())).toBe(4_000 + 3_000);
+  });
+
+  it.each([
+    ["the free partitions hold BatchSize records together", window(), [6, 4]],
+    [
+      "one partition holds BatchSize records, one partition per event",
+      window({ onePartitionPerEvent: true }),
+      [10, 0],
+    ],
+  ])("at once when %s", (_, rules, counts) => {
+    const held = new FetchedRecords(TOPIC);
+    counts.forEach((count, partition) => {
+      if (count > 0) held.add(partition, fetched(0, count), 1_000);
+    });
+    expect(held.dueAt(rules)).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it("not at once with one partition per event when only the partitions together hold BatchSize", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 6), 1_000);
+    held.add(1, fetched(0, 4), 1_000);
+    expect(held.dueAt(window({ onePartitionPerEvent: true }))).toBe(4_000);
+  });
+
+  it("at once when the records would fill a 6 MB event", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 2, 2_500_000), 1_000);
+    expect(held.dueAt(window())).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it("a window's time restarts with the first record fetched after the partition was emptied", () => {
+    const held = new FetchedRecords(TOPIC);
+    held.add(0, fetched(0, 2), 1_000);
+    held.cut(rules());
+    held.release([0]);
+    held.add(0, fetched(2, 1), 9_000);
+    expect(held.dueAt(window())).toBe(12_000);
   });
 });
