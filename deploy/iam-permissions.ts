@@ -75,7 +75,7 @@ export const Permissions = {
     usedBy: "function code",
     actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
     source: "https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html",
-    why: "the function produces its output topics with IAM access control (a non-idempotent producer: no WriteDataIdempotently)",
+    why: "the function produces its output topics with IAM access control; its producer is idempotent, which WriteData covers on Kafka 2.8 and later (KIP-679: WriteDataIdempotently is deprecated, create-iam-access-control-policies.html)",
   },
   kafkaSecrets: {
     usedBy: "event source mapping",

@@ -8,6 +8,7 @@ import {
   kafkaClientAuth,
   readKafkaAuthConfig,
 } from "./kafka-auth.ts";
+import { PRODUCER_CONFIG } from "./kafka-producer.ts";
 import { kafkaRecordSink, type RecordSink } from "./record-sink.ts";
 
 /** The ports MSK serves IAM access control on: inside the VPC, and with public access. */
@@ -57,7 +58,7 @@ export const lazyKafkaSink = (
         logLevel: logLevel.ERROR,
         ...(await kafkaClientAuth(auth)),
       });
-      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      const producer = kafka.producer(PRODUCER_CONFIG);
       await producer.connect();
       logger.info("output producer connected", { brokers, auth: auth.kind });
       return kafkaRecordSink(producer);

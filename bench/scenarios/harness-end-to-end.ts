@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
 import { buildFunction } from "../../deploy/build.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { defaultGeneratorOptions } from "../../harness/producer/reading-generator.ts";
 import { produceReadings } from "../../harness/producer/reading-producer.ts";
@@ -58,7 +59,7 @@ const deleteTopics = async (topics: string[]) => {
  * Returns how many records each partition got.
  */
 const prefill = async (topic: string, total: number): Promise<number[]> => {
-  const producer = kafka().producer({ allowAutoTopicCreation: false });
+  const producer = kafka().producer(PRODUCER_CONFIG);
   await producer.connect();
   await produceReadings(producer, {
     topic,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { trigger as declaredTrigger } from "../../functions/aggregate-temperatures/trigger.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import {
   defaultGeneratorOptions,
@@ -69,7 +70,7 @@ const measureLatency = async (options: LatencyRun): Promise<ResultRow[]> => {
     { topic: out, numPartitions: 1 },
   ]);
   const harness = startHarnessChild(options, raw, out, brokers);
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer(PRODUCER_CONFIG);
   const reader = kafka.consumer({ groupId: `bench-latency-reader-${randomUUID()}` });
   // When each window's closing reading was produced, by `<sensor>|<window end>`.
   const closersProducedAt = new Map<string, number>();
@@ -184,7 +185,7 @@ const produceSteadily = async (
         closersProducedAt.set(key, now);
       return m;
     });
-    await producer.send({ topic: raw, acks: 1, messages });
+    await producer.send({ topic: raw, acks: -1, messages });
     const wait = tick + TICK_MS - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     else behind++;

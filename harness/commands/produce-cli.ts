@@ -1,4 +1,5 @@
 import type { Kafka } from "kafkajs";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
 import { produceReadings } from "../producer/reading-producer.ts";
@@ -71,7 +72,7 @@ runCli("produce", async () => {
   const topic = flags.topic ?? "raw-temperature";
   const kafka = commandKafka("produce", readStackEndpoints().kafkaBrokers);
   await createTopicIfMissing(kafka, topic);
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   let stop = false;
   process.once("SIGINT", () => {

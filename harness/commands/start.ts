@@ -3,6 +3,7 @@ import type { Kafka } from "kafkajs";
 import { harnessProgress } from "../../dashboard/pipeline-progress.ts";
 import type { WindowPoint } from "../../dashboard/protocol.ts";
 import { type Dashboard, dashboardDefaults, startDashboard } from "../../dashboard/server.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
 import { createLogger, type Logger } from "../../lib/logger.ts";
 import { readStackEndpoints, type StackEndpoints } from "../../stack/endpoints.ts";
@@ -182,7 +183,7 @@ const startProducing = async (
   table: ClosedWindows,
 ) => {
   let stopping = false;
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   say(
     "producing readings; closed windows appear as stream time passes each window's end + 1 s grace",

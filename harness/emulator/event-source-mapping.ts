@@ -1,4 +1,5 @@
 import type { Admin, Consumer, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type {
   KafkaBatchResponse,
   KafkaTriggerRecord,
@@ -167,7 +168,7 @@ export class EventSourceMapping {
     this.#timestampType = await this.#topicTimestampType();
     await this.#applyStartingPosition();
     if (trigger.errorControls?.onFailureTopic !== undefined) {
-      this.#failureProducer = this.#o.kafka.producer({ allowAutoTopicCreation: false });
+      this.#failureProducer = this.#o.kafka.producer(PRODUCER_CONFIG);
       await this.#failureProducer.connect();
     }
     await this.#consumer.connect();

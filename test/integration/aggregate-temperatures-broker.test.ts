@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import {
   buildTriggerEvent,
@@ -38,7 +39,7 @@ beforeAll(async () => {
     { topic: topics.late, numPartitions: 1 },
     { topic: topics.deadLetters, numPartitions: 1 },
   ]);
-  producer = kafka.producer({ allowAutoTopicCreation: false });
+  producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
 });
 

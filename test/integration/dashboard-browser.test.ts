@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { groupProgress } from "../../dashboard/pipeline-progress.ts";
 import type { WindowPoint } from "../../dashboard/protocol.ts";
 import { type Dashboard, startDashboard } from "../../dashboard/server.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { launchChromium } from "../support/browser.ts";
 import {
   deadLetterMessage,
@@ -72,7 +73,7 @@ beforeAll(async () => {
     topic: topics.raw,
     partitions: committed.map((offset, partition) => ({ partition, offset: String(offset) })),
   });
-  producer = kafka.producer({ allowAutoTopicCreation: false });
+  producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   dashboard = await startDashboard({
     kafka,

@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WindowPoint } from "../../dashboard/protocol.ts";
 import { type Dashboard, startDashboard } from "../../dashboard/server.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { launchChromium } from "../support/browser.ts";
 import {
   lastClosedEnd,
@@ -50,7 +51,7 @@ const windowsOf = (i: number): WindowPoint[] =>
   });
 
 const sendAll = async (all: Message[]) => {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   for (let i = 0; i < all.length; i += 5_000) {
     await producer.send({ topic, acks: -1, messages: all.slice(i, i + 5_000) });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import {
@@ -89,7 +90,7 @@ const startHarnessProcess = async (s: Setup): Promise<ChildProcess> => {
 };
 
 const produceReadings = async (topic: string, readings: SeedReading[]) => {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   for (let i = 0; i < readings.length; i += 2_000) {
     await producer.send({
@@ -163,11 +164,12 @@ describe("the harness as processes", () => {
     const expected = bruteForceWindows(readings);
     await produceReadings(s.topics.raw, readings);
     const first = await startHarnessProcess(s);
+    // Killed at its first commit: 40 000 readings take far longer than one poll of the offsets.
     await eventually(
       "some progress committed",
       async () => {
         const offsets = await committedOffsets(admin, s.group, s.topics.raw);
-        return [...offsets.values()].some((o) => o > 1_000);
+        return [...offsets.values()].some((o) => o > 0);
       },
       60_000,
     );

@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import type { Producer } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type { WindowStateStore } from "../../functions/partition-step.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
 import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/registry.ts";
@@ -136,7 +137,7 @@ describe("idle closing end to end, on the real broker", () => {
       const rules = rulesWith();
       const idleTimeoutMs = IDLE_TIMEOUT_MS;
       const store = await newStore();
-      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      const producer = kafka.producer(PRODUCER_CONFIG);
       await producer.connect();
       const sink = kafkaRecordSink(producer);
       const aggregate = aggregateWith(store, sink, rules, { topics, now: Date.now, idleTimeoutMs });
@@ -221,7 +222,7 @@ describe("idle closing end to end, on the real broker", () => {
           bootstrapServers: brokers,
           logger: silentLogger,
         });
-        const producer = kafka.producer({ allowAutoTopicCreation: false });
+        const producer = kafka.producer(PRODUCER_CONFIG);
         await producer.connect();
         const { readings } = await produceLiveReadings(producer, topics.raw, 3_000);
         await expectEveryWindowOnce(harness, topics.windows, readings);

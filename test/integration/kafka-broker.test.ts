@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from "kafkajs";
 import { describe, expect, it } from "vitest";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 
@@ -22,7 +23,7 @@ describe("the local Kafka broker", () => {
       (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions,
     ).toHaveLength(3);
 
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    const producer = kafka.producer(PRODUCER_CONFIG);
     await producer.connect();
     const keys = ["Sensor1", "Sensor2", "Sensor3", "Sensor4", "Sensor5"];
     await producer.send({

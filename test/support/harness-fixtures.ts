@@ -9,6 +9,7 @@ import {
   type Message,
 } from "kafkajs";
 import { afterAll, afterEach, beforeAll } from "vitest";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type { KafkaHandler, KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
@@ -81,9 +82,12 @@ export const createTopic = async (admin: Admin, partitions = 1, prefix = "harnes
   return topic;
 };
 
-/** Produces messages to `topic` (acks from all replicas). */
+/**
+ * Produces messages to `topic` (acks from all replicas), each once: idempotent, so a request
+ * kafkajs retries on a busy broker does not write the messages twice.
+ */
 export const produce = async (kafka: Kafka, topic: string, messages: Message[]) => {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   await producer.send({ topic, acks: -1, messages });
   await producer.disconnect();
