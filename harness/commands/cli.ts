@@ -201,7 +201,7 @@ const writeStatusLines = (harness: Harness, seconds: number) => {
   let last = Date.now();
   return setInterval(async () => {
     const now = Date.now();
-    for (const line of statusLines(await harness.stats(), previous, now - last))
+    for (const line of statusLines(await harness.stats(), harness.metrics(), previous, now - last))
       process.stderr.write(`harness: ${line}\n`);
     last = now;
   }, seconds * 1000);
