@@ -4,6 +4,8 @@
  * the benchmark's parity check hold the pipeline to it.
  */
 
+import type { TemperatureWindow } from "../core/temperature-aggregation.ts";
+
 /** One reading of a sensor, with the partition and offset it was given. */
 export interface SeedReading {
   sensor: string;
@@ -13,15 +15,8 @@ export interface SeedReading {
   offset: number;
 }
 
-export interface ExpectedWindow {
-  sensor: string;
-  start: number;
-  end: number;
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-}
+/** A window the stream must close, as the pipeline emits it with its summary laid flat. */
+export type ExpectedWindow = TemperatureWindow;
 
 /** How brute force reads a stream: window shape and whose stream time closes a window. */
 export interface BruteForceRules {

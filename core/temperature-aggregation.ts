@@ -15,6 +15,19 @@ export interface TemperatureSummary {
   mean: number;
 }
 
+/**
+ * A closed window's sensor and bounds with its summary laid flat beside them (the windows topic
+ * nests the summary under `temperature`): what the brute-force oracle expects and the dashboard
+ * charts, one type so that the two never drift apart.
+ */
+export interface TemperatureWindow extends TemperatureSummary {
+  sensor: string;
+  /** Inclusive, epoch ms. */
+  start: number;
+  /** Exclusive: `start + size`. */
+  end: number;
+}
+
 /** count, min, max and mean of `value`, as the seed pipeline's reducer; mean = sum / count at emission. */
 export const temperatureAggregation: Aggregation<TemperatureState, TemperatureSummary> = {
   outputField: "temperature",

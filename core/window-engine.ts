@@ -232,37 +232,47 @@ export const closeWindows = <S, O>(
 
 /**
  * `closeWindows`, taking the closed windows out of the sensors' copies in `copies` (a batch's
- * own, which nothing else sees): a sensor without one there is copied into it first, so the
- * sensors given are never modified. Returns the closed windows, oldest first per sensor.
+ * own, which nothing else sees). Returns the closed windows, oldest first per sensor.
  */
 const closeInto = <S, O>(
   copies: Map<string, SensorState<S>>,
   rules: WindowRules<S, O>,
   sensors: Iterable<SensorState<S>>,
   partitionStreamTime: number | null,
+): ClosedWindowState<S>[] =>
+  closeOldestWindows(copies, rules, sensors, ClosedBy.streamTime, (sensor) =>
+    maxTime(
+      rules.closing === ClosingStrategy.partition ? partitionStreamTime : sensor.streamTime,
+      sensor.closedThrough,
+    ),
+  );
+
+/**
+ * What closing by stream time and idle closing share: each sensor's oldest windows whose
+ * `end + grace` the time `closingTime` gives for it has reached (none when null) are closed, as
+ * `closedBy` says, and taken out of the sensor's copy in `copies`. A sensor without a copy there
+ * is copied into it first, so the sensors given are never modified. Returns the closed windows,
+ * oldest first per sensor.
+ */
+const closeOldestWindows = <S, O>(
+  copies: Map<string, SensorState<S>>,
+  rules: WindowRules<S, O>,
+  sensors: Iterable<SensorState<S>>,
+  closedBy: ClosedByName,
+  closingTime: (sensor: SensorState<S>) => number | null,
 ): ClosedWindowState<S>[] => {
   const closed: ClosedWindowState<S>[] = [];
   for (const sensor of sensors) {
-    const governing =
-      rules.closing === ClosingStrategy.partition ? partitionStreamTime : sensor.streamTime;
-    const time = maxTime(governing, sensor.closedThrough);
-    const n = closableCount(rules, sensor, time);
+    const n = closableCount(rules, sensor, closingTime(sensor));
     if (n === 0) continue;
     let copy = copies.get(sensor.sensor);
     if (copy !== sensor) {
       copy = copySensor(sensor);
       copies.set(sensor.sensor, copy);
     }
-    for (let k = 0; k < n; k++) {
-      const w = copy.windows[k] as OpenWindow<S>;
-      closed.push({
-        sensor: sensor.sensor,
-        start: w.start,
-        state: w.state,
-        closedBy: ClosedBy.streamTime,
-      });
+    for (const w of copy.windows.splice(0, n)) {
+      closed.push({ sensor: sensor.sensor, start: w.start, state: w.state, closedBy });
     }
-    copy.windows.splice(0, n);
   }
   return closed;
 };
@@ -279,27 +289,17 @@ export const closeIdleWindows = <S, O>(
   now: number,
   idleTimeoutMs: number,
 ): Closing<S> => {
-  const out: Closing<S> = { sensors: new Map(), closed: [] };
-  for (const sensor of sensors) {
-    if (now - sensor.lastReadingAt < idleTimeoutMs) continue;
-    const n = closableCount(rules, sensor, now);
-    if (n === 0) continue;
-    const last = sensor.windows[n - 1] as OpenWindow<S>;
-    out.sensors.set(sensor.sensor, {
-      ...sensor,
-      windows: sensor.windows.slice(n),
-      closedThrough: maxTime(sensor.closedThrough, windowCloseTime(last.start, rules.spec)),
-    });
-    for (const w of sensor.windows.slice(0, n)) {
-      out.closed.push({
-        sensor: sensor.sensor,
-        start: w.start,
-        state: w.state,
-        closedBy: ClosedBy.idle,
-      });
-    }
+  const copies = new Map<string, SensorState<S>>();
+  const closed = closeOldestWindows(copies, rules, sensors, ClosedBy.idle, (sensor) =>
+    now - sensor.lastReadingAt < idleTimeoutMs ? null : now,
+  );
+  // Stream time has not reached these windows' close: without this, a reading arriving later
+  // for one of them would open it again.
+  for (const window of closed) {
+    const copy = copies.get(window.sensor) as SensorState<S>;
+    copy.closedThrough = maxTime(copy.closedThrough, windowCloseTime(window.start, rules.spec));
   }
-  return out;
+  return { sensors: copies, closed };
 };
 
 /**

@@ -1,21 +1,16 @@
 /**
  * What the dashboard server tells the page: the JSON of `/api/snapshot`, `/api/windows` and the
  * Server-Sent Events of `/events`. Shared by the server and the page's bundle, so it holds types and
- * constants only (no Node, no DOM).
+ * constants only (no Node, no DOM), and imports nothing but types.
  */
+
+import type { TemperatureWindow } from "../core/temperature-aggregation.ts";
 
 /** How a window was closed, as `closedBy` says on the windows topic. */
 export const ClosedBy = { streamTime: "stream-time", idle: "idle" } as const;
 
 /** One closed window of one sensor, as the windows topic holds it. */
-export interface WindowPoint {
-  sensor: string;
-  start: number;
-  end: number;
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
+export interface WindowPoint extends TemperatureWindow {
   /** `stream-time` or `idle`; kept as read so a newer pipeline's reason still shows. */
   closedBy: string;
 }

@@ -1,41 +1,45 @@
 /**
  * Counters a function adds to as it works (records, windows, late readings, dead letters...).
  *
- * In Lambda each line of {@link emitMetrics} is a CloudWatch Embedded Metric Format record, which
- * CloudWatch turns into metrics without any API call
+ * In Lambda each line of {@link writeEmbeddedMetrics} is a CloudWatch Embedded Metric Format
+ * record, which CloudWatch turns into metrics without any API call
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
- * In the local harness each invocation runs in a sandbox (a worker thread), which drains its
- * counters after every invocation ({@link drainMetrics}) and sends them back with the result; the
- * harness adds them to its own totals, which its status line reads with `functionMetrics`.
+ *
+ * {@link addMetrics} adds to an accumulator per thread, as a function's execution environment
+ * would keep it: in the local harness each sandbox (a worker thread) drains its function's
+ * counters after every invocation ({@link drainMetrics}) and sends them back with the result.
+ * Totals over many invocations are the harness's own (`Harness.metrics`), never read from here:
+ * several harnesses in one process (tests, benchmarks) each count only what they invoked.
  */
 export type Counters = Record<string, number>;
 
 /**
  * On `globalThis` under a registered symbol, so that every copy of this module in a thread adds to
- * the same totals: a bundled function (`npm run build`) carries its own copy.
+ * the same accumulator: a bundled function (`npm run build`) carries its own copy.
  */
-const TOTALS = Symbol.for("sensor-windows.function-metrics");
-const slots = globalThis as { [TOTALS]?: Map<string, Counters> };
-slots[TOTALS] ??= new Map<string, Counters>();
-const totals = slots[TOTALS];
+const ACCUMULATED = Symbol.for("sensor-windows.function-metrics");
+const slots = globalThis as { [ACCUMULATED]?: Map<string, Counters> };
+slots[ACCUMULATED] ??= new Map<string, Counters>();
+const accumulated = slots[ACCUMULATED];
 
-/** Adds `counters` to the running totals of `functionName`. */
-export const addMetrics = (functionName: string, counters: Counters): void => {
-  const current = totals.get(functionName) ?? {};
-  for (const [name, value] of Object.entries(counters))
-    current[name] = (current[name] ?? 0) + value;
-  totals.set(functionName, current);
+/** `counters` added to `into`, name by name (`into` is modified and returned). */
+export const sumCounters = (into: Counters, counters: Readonly<Counters>): Counters => {
+  for (const [name, value] of Object.entries(counters)) into[name] = (into[name] ?? 0) + value;
+  return into;
 };
 
-/** The running totals of one function in this process (a copy). */
-export const functionMetrics = (functionName: string): Counters => ({
-  ...totals.get(functionName),
-});
+/** Adds `counters` to what `functionName` has added in this thread since it was last drained. */
+export const addMetrics = (functionName: string, counters: Counters): void => {
+  accumulated.set(functionName, sumCounters(accumulated.get(functionName) ?? {}, counters));
+};
 
-/** The running totals of every function in this thread, taken away: the next ones start from zero. */
-export const drainMetrics = (): Record<string, Counters> => {
-  const drained = Object.fromEntries(totals);
-  totals.clear();
+/**
+ * What `functionName` has added in this thread since the last drain, taken away: the next drain
+ * starts from zero. Empty when it added nothing.
+ */
+export const drainMetrics = (functionName: string): Counters => {
+  const drained = accumulated.get(functionName) ?? {};
+  accumulated.delete(functionName);
   return drained;
 };
 

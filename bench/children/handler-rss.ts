@@ -7,12 +7,12 @@
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import { createAggregateHandler } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
+import { decodeOptionsFrom } from "../../functions/aggregate-temperatures/dependencies.ts";
+import type { WindowOutputs } from "../../functions/partition-step.ts";
 import {
-  decodeOptionsFrom,
   outputTopicsFrom,
   temperatureRules,
-} from "../../functions/aggregate-temperatures/dependencies.ts";
-import type { WindowOutputs } from "../../functions/partition-step.ts";
+} from "../../functions/temperature-windows/dependencies.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { ReadingStream } from "../events.ts";

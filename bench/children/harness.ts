@@ -10,8 +10,8 @@
 import { pathToFileURL } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
-import { stateStoreFor } from "../../functions/aggregate-temperatures/dependencies.ts";
 import { kafkaFunctionNamed } from "../../functions/registry.ts";
+import { stateStoreFor } from "../../functions/temperature-windows/dependencies.ts";
 import { resolveTrigger, type StartingPositionName } from "../../functions/trigger-declaration.ts";
 import { startHarness } from "../../harness/emulator/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";

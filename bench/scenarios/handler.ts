@@ -2,13 +2,13 @@ import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
 import { createAggregateHandler } from "../../functions/aggregate-temperatures/aggregate-handler.ts";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
-import {
-  decodeOptionsFrom,
-  outputTopicsFrom,
-  temperatureRules,
-} from "../../functions/aggregate-temperatures/dependencies.ts";
+import { decodeOptionsFrom } from "../../functions/aggregate-temperatures/dependencies.ts";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import type { WindowOutputs, WindowStateStore } from "../../functions/partition-step.ts";
+import {
+  outputTopicsFrom,
+  temperatureRules,
+} from "../../functions/temperature-windows/dependencies.ts";
 import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";

@@ -1,88 +1,29 @@
 import type { TimestampSource } from "../../core/decode-reading.ts";
-import { defaultWindowSpec } from "../../core/window-spec.ts";
-import type { ClosingStrategy } from "../../core/window-state.ts";
+import { choiceSetting, type Env, integerSetting } from "../../lib/env-settings.ts";
 import {
-  choiceSetting,
-  type Env,
-  integerSetting,
-  optionalSetting,
-  stringSetting,
-  TOPIC_NAME,
-} from "../../lib/env-settings.ts";
+  readTemperatureWindowsConfig,
+  type TemperatureWindowsConfig,
+} from "../temperature-windows/config.ts";
 
 const DAY_MS = 86_400_000;
 
-export const StateStoreKind = { dynamodb: "dynamodb", memory: "memory" } as const;
-export type StateStoreKindName = (typeof StateStoreKind)[keyof typeof StateStoreKind];
-
-/** Everything `aggregate-temperatures` reads from its environment, validated, with defaults. */
-export interface AggregateConfig {
-  /** `WINDOW_SIZE_MS`, default 10 000 (the seed's 10 s windows). */
-  windowSizeMs: number;
-  /** `WINDOW_GRACE_MS`, default 1 000. */
-  windowGraceMs: number;
-  /** `CLOSING_STRATEGY`: `key` (default, Quix's per-sensor stream time) or `partition`. */
-  closingStrategy: (typeof ClosingStrategy)[keyof typeof ClosingStrategy];
+/**
+ * Everything `aggregate-temperatures` reads from its environment, validated, with defaults: the
+ * window rules, topics and state it shares with `sweep-idle-windows`, and how it decodes readings.
+ */
+export interface AggregateConfig extends TemperatureWindowsConfig {
   /** `TIMESTAMP_SOURCE`: `payload` (default, the reading's `ts`) or `kafka` (the record timestamp). */
   timestampSource: (typeof TimestampSource)[keyof typeof TimestampSource];
   /** `MAX_EVENT_TIME_SKEW_MS`: how far `ts` may be ahead of the Kafka timestamp. Default 1 day. */
   maxEventTimeSkewMs: number;
-  /** `OUTPUT_TOPIC`, default `agg-temperature`. */
-  outputTopic: string;
-  /** `LATE_TOPIC`, default `agg-temperature-late`. */
-  lateTopic: string;
-  /** `DEAD_LETTER_TOPIC`, default `raw-temperature-dlq`. */
-  deadLetterTopic: string;
-  /** `STATE_STORE`: `dynamodb` (default) or `memory` (tests and demos only: lost on restart). */
-  stateStore: StateStoreKindName;
-  /** `STATE_TABLE`, default `sensor-windows-state`. */
-  stateTable: string;
-  /** `STATE_RETENTION_MS`: how long a quiet sensor's state is kept. Default 1 day. */
-  stateRetentionMs: number;
-  /** `DYNAMODB_ENDPOINT`: unset in AWS (the SDK's default); `http://localhost:8000` locally. */
-  dynamodbEndpoint: string | undefined;
-  /** `KAFKA_BROKERS`: where output goes; unset = the event's `bootstrapServers`. */
-  outputBrokers: string[] | undefined;
-  /**
-   * `IDLE_TIMEOUT_MS`: close the windows of a sensor quiet for this long (wall clock), through the
-   * `sweep-idle-windows` function. Unset or 0 = off (Quix's behaviour: such windows never close).
-   */
-  idleTimeoutMs: number | undefined;
 }
 
 /** Reads and validates the configuration once, at cold start. Throws `ConfigError` naming the variable. */
-export const readAggregateConfig = (env: Env = process.env): AggregateConfig => {
-  const brokers = optionalSetting(env, "KAFKA_BROKERS");
-  return {
-    windowSizeMs: integerSetting(env, "WINDOW_SIZE_MS", defaultWindowSpec.sizeMs, {
-      min: 1,
-      max: DAY_MS,
-    }),
-    windowGraceMs: integerSetting(env, "WINDOW_GRACE_MS", defaultWindowSpec.graceMs, {
-      min: 0,
-      max: DAY_MS,
-    }),
-    closingStrategy: choiceSetting(env, "CLOSING_STRATEGY", ["key", "partition"], "key"),
-    timestampSource: choiceSetting(env, "TIMESTAMP_SOURCE", ["payload", "kafka"], "payload"),
-    maxEventTimeSkewMs: integerSetting(env, "MAX_EVENT_TIME_SKEW_MS", DAY_MS, {
-      min: 0,
-      max: 365 * DAY_MS,
-    }),
-    outputTopic: stringSetting(env, "OUTPUT_TOPIC", "agg-temperature", TOPIC_NAME),
-    lateTopic: stringSetting(env, "LATE_TOPIC", "agg-temperature-late", TOPIC_NAME),
-    deadLetterTopic: stringSetting(env, "DEAD_LETTER_TOPIC", "raw-temperature-dlq", TOPIC_NAME),
-    stateStore: choiceSetting(env, "STATE_STORE", ["dynamodb", "memory"], "dynamodb"),
-    stateTable: stringSetting(env, "STATE_TABLE", "sensor-windows-state", {
-      test: /^[a-zA-Z0-9_.-]{3,255}$/,
-      rule: "a DynamoDB table name ([a-zA-Z0-9_.-], 3..255 chars)",
-    }),
-    stateRetentionMs: integerSetting(env, "STATE_RETENTION_MS", DAY_MS, {
-      min: 60_000,
-      max: 365 * DAY_MS,
-    }),
-    dynamodbEndpoint: optionalSetting(env, "DYNAMODB_ENDPOINT"),
-    outputBrokers: brokers?.split(",").map((b) => b.trim()),
-    idleTimeoutMs:
-      integerSetting(env, "IDLE_TIMEOUT_MS", 0, { min: 0, max: 7 * DAY_MS }) || undefined,
-  };
-};
+export const readAggregateConfig = (env: Env = process.env): AggregateConfig => ({
+  ...readTemperatureWindowsConfig(env),
+  timestampSource: choiceSetting(env, "TIMESTAMP_SOURCE", ["payload", "kafka"], "payload"),
+  maxEventTimeSkewMs: integerSetting(env, "MAX_EVENT_TIME_SKEW_MS", DAY_MS, {
+    min: 0,
+    max: 365 * DAY_MS,
+  }),
+});

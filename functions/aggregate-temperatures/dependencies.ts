@@ -1,59 +1,12 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  type TemperatureState,
-  type TemperatureSummary,
-  temperatureAggregation,
-} from "../../core/temperature-aggregation.ts";
-import type { WindowRules } from "../../core/window-engine.ts";
+import type { TemperatureState, TemperatureSummary } from "../../core/temperature-aggregation.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { sharedInstance } from "../../lib/shared-instance.ts";
-import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
-import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
-import type { WindowOutputs, WindowStateStore } from "../partition-step.ts";
+import {
+  outputTopicsFrom,
+  stateStoreFor,
+  temperatureRules,
+} from "../temperature-windows/dependencies.ts";
 import type { AggregateDependencies } from "./aggregate-handler.ts";
-import { type AggregateConfig, StateStoreKind } from "./config.ts";
-
-export type TemperatureRules = WindowRules<TemperatureState, TemperatureSummary>;
-
-/** The window rules the configuration describes, with the temperature aggregation. */
-export const temperatureRules = (config: AggregateConfig): TemperatureRules => ({
-  spec: { sizeMs: config.windowSizeMs, graceMs: config.windowGraceMs },
-  closing: config.closingStrategy,
-  aggregation: temperatureAggregation,
-});
-
-/**
- * The in-memory store the configuration describes. `stateStoreFor` builds one per table name and
- * process; in the harness it lives in the main thread, where every sandbox (aggregate-temperatures
- * and sweep-idle-windows side by side) reaches it, so they share state as they would through
- * DynamoDB.
- */
-export const createMemoryStore = (
-  _config: AggregateConfig,
-): MemoryWindowStateStore<TemperatureState, WindowOutputs<TemperatureState>> =>
-  new MemoryWindowStateStore();
-
-/** The configured state store. The DynamoDB client is built here, once per cold start. */
-export const stateStoreFor = (config: AggregateConfig): WindowStateStore<TemperatureState> => {
-  if (config.stateStore === StateStoreKind.memory) {
-    return sharedInstance<WindowStateStore<TemperatureState>>(
-      {
-        key: `memory-window-state:${config.stateTable}`,
-        module: import.meta.url,
-        export: "createMemoryStore",
-        args: [config],
-      },
-      () => createMemoryStore(config),
-    );
-  }
-  return new DynamoWindowStateStore({
-    client: new DynamoDBClient(
-      config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint },
-    ),
-    tableName: config.stateTable,
-    retentionMs: config.stateRetentionMs,
-  });
-};
+import type { AggregateConfig } from "./config.ts";
 
 /** How records are decoded, from the configuration. */
 export const decodeOptionsFrom = (
@@ -61,15 +14,6 @@ export const decodeOptionsFrom = (
 ): AggregateDependencies<TemperatureState, TemperatureSummary>["decode"] => ({
   timestampSource: config.timestampSource,
   maxEventTimeSkewMs: config.maxEventTimeSkewMs,
-});
-
-/** Where closed windows, late readings and dead letters go, from the configuration. */
-export const outputTopicsFrom = (
-  config: AggregateConfig,
-): AggregateDependencies<TemperatureState, TemperatureSummary>["topics"] => ({
-  windows: config.outputTopic,
-  late: config.lateTopic,
-  deadLetters: config.deadLetterTopic,
 });
 
 /** Everything but the sink, from the configuration. */

@@ -1,6 +1,6 @@
 import { kafkaFunction } from "../function-declaration.ts";
+import { windowSettings } from "../temperature-windows/settings.ts";
 import type { BatchSummary } from "./aggregate-handler.ts";
-import { windowSettings } from "./settings.ts";
 import { trigger } from "./trigger.ts";
 
 /** The EMF counter the dead-letter alarm watches: a field of the batch summary the handler writes. */

@@ -1,6 +1,6 @@
-import { windowSettings } from "../aggregate-temperatures/settings.ts";
 import { scheduledFunction } from "../function-declaration.ts";
-import { sweepSchedule } from "./schedule.ts";
+import { windowSettings } from "../temperature-windows/settings.ts";
+import { sweepSchedule } from "../temperature-windows/sweep-schedule.ts";
 
 /**
  * `sweep-idle-windows`: deployed, and run by the harness next to `aggregate-temperatures`, only

@@ -3,23 +3,24 @@ import type { TemperatureState, TemperatureSummary } from "../../core/temperatur
 import { ConfigError } from "../../lib/errors.ts";
 import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
-import { readAggregateConfig } from "../aggregate-temperatures/config.ts";
+import { lazyKafkaSink } from "../kafka-sink.ts";
+import { readTemperatureWindowsConfig } from "../temperature-windows/config.ts";
 import {
   outputTopicsFrom,
   stateStoreFor,
   temperatureRules,
-} from "../aggregate-temperatures/dependencies.ts";
-import { lazyKafkaSink } from "../kafka-sink.ts";
+} from "../temperature-windows/dependencies.ts";
 import { createSweepHandler, type SweepSummary } from "./sweep-handler.ts";
 
 /*
- * The Lambda entry point, run on a schedule. It reads the same configuration as
- * aggregate-temperatures (same window rules, same state table, same output topic) and needs
+ * The Lambda entry point, run on a schedule. It reads the configuration it shares with
+ * aggregate-temperatures (functions/temperature-windows/: same window rules, same state table,
+ * same output topic) and needs
  * IDLE_TIMEOUT_MS and KAFKA_BROKERS: a scheduled event carries no bootstrap servers.
  */
 const FUNCTION_NAME = "sweep-idle-windows";
 const logger = createLogger({ fields: { function: FUNCTION_NAME } });
-const config = readAggregateConfig();
+const config = readTemperatureWindowsConfig();
 if (config.idleTimeoutMs === undefined) {
   throw new ConfigError(
     "sweep-idle-windows needs IDLE_TIMEOUT_MS > 0 (e.g. 30000); unset, idle closing is off",

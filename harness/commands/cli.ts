@@ -5,15 +5,13 @@ import { deployedWith, outputTopicNames } from "../../functions/function-declara
 import {
   kafkaFunctionNamed,
   kafkaFunctions,
-  type RegisteredKafkaFunction,
-  type RegisteredScheduledFunction,
   scheduledFunctions,
 } from "../../functions/registry.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import { ConfigError } from "../../lib/errors.ts";
-import { createLogger, type Logger } from "../../lib/logger.ts";
-import { readStackEndpoints, type StackEndpoints } from "../../stack/endpoints.ts";
-import { type Harness, startHarness } from "../emulator/harness.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { readStackEndpoints } from "../../stack/endpoints.ts";
+import type { Harness } from "../emulator/harness.ts";
 import {
   exitOnNext,
   type Flags,
@@ -22,14 +20,7 @@ import {
   runCli,
   untilSignal,
 } from "./cli-args.ts";
-import {
-  commandKafka,
-  harnessFunctionOf,
-  scheduledFunctionOf,
-  sourceModule,
-  useLocalStack,
-} from "./local-setup.ts";
-import { prepareStateStore } from "./prepare-state-store.ts";
+import { commandKafka, startLocalHarness, useFunctionSettings } from "./local-setup.ts";
 import { statusLines } from "./status-line.ts";
 import { createMissingTopics } from "./topics.ts";
 
@@ -101,14 +92,6 @@ const OPTIONS = {
   "log-file": { type: "string" },
 } as const;
 
-/** The settings the flags give the functions through the environment, and the local stack's. */
-const useEnvironment = (flags: Flags<typeof OPTIONS>, endpoints: StackEndpoints) => {
-  if (flags.store !== undefined) process.env.STATE_STORE = flags.store;
-  if (flags["idle-timeout-ms"] !== undefined)
-    process.env.IDLE_TIMEOUT_MS = flags["idle-timeout-ms"];
-  useLocalStack(process.env, endpoints);
-};
-
 /** Structured logs to `logFile` (appended to) when given, else to stderr. */
 const logDestination = (logFile: string | undefined) => {
   const logStream = logFile === undefined ? undefined : createWriteStream(logFile, { flags: "a" });
@@ -170,22 +153,18 @@ const errorControlsFromFlags = (
   };
 };
 
-/** Scheduled companions (sweep-idle-windows) run when their settings would deploy them. */
-const companionsOf = (name: string) =>
-  scheduledFunctions().filter((s) => s.companionOf === name && deployedWith(s, process.env));
-
-/** What a deploy would have made before the functions run: the state table, the output topics. */
-const prepareDependencies = async (
-  kafka: Kafka,
-  entry: RegisteredKafkaFunction,
-  companions: readonly RegisteredScheduledFunction[],
-  logger: Logger,
-) => {
-  if ([entry, ...companions].some((f) => f.stateTable)) {
-    await prepareStateStore(process.env, logger);
-  }
-  await createOutputTopics(kafka, entry.name, outputTopicNames(entry, process.env));
-};
+/**
+ * Scheduled companions (sweep-idle-windows) run when their settings would deploy them, every
+ * `--sweep-every` seconds or their schedule's period.
+ */
+const companionsOf = (name: string, flags: Flags<typeof OPTIONS>) =>
+  scheduledFunctions()
+    .filter((s) => s.companionOf === name && deployedWith(s, process.env))
+    .map((s) => ({
+      entry: s,
+      periodMs:
+        numberFlag("sweep-every", flags["sweep-every"], s.schedule.periodSeconds, 1, 3600) * 1000,
+    }));
 
 const concurrencyFromFlags = (flags: Flags<typeof OPTIONS>) => ({
   onePartitionPerEvent: flags["one-partition-per-event"] === true,
@@ -201,7 +180,7 @@ const writeStatusLines = (harness: Harness, seconds: number) => {
   let last = Date.now();
   return setInterval(async () => {
     const now = Date.now();
-    for (const line of statusLines(await harness.stats(), previous, now - last))
+    for (const line of statusLines(await harness.stats(), harness.metrics(), previous, now - last))
       process.stderr.write(`harness: ${line}\n`);
     last = now;
   }, seconds * 1000);
@@ -247,29 +226,25 @@ runCli("harness", async () => {
   if (flags === undefined) return 0;
   const entry = kafkaFunctionNamed(flags.function ?? "aggregate-temperatures");
   const endpoints = readStackEndpoints();
-  useEnvironment(flags, endpoints);
+  useFunctionSettings(
+    process.env,
+    { stateStore: flags.store, idleTimeoutMs: flags["idle-timeout-ms"] },
+    endpoints,
+  );
   const { logger, logStream } = logDestination(flags["log-file"]);
   const trigger = resolveTrigger(entry.name, triggerFromFlags(entry.trigger, flags));
-  const companions = companionsOf(entry.name);
   const kafka = commandKafka("harness", endpoints.kafkaBrokers);
-  await prepareDependencies(kafka, entry, companions, logger);
-  const moduleOf = (fn: string, source: string) =>
-    flags.bundle ? bundledModule(fn, process.env.STATE_STORE) : source;
-  const harness = await startHarness({
-    functions: [harnessFunctionOf(entry, trigger, moduleOf(entry.name, sourceModule(entry)))],
-    scheduled: companions.map((companion) =>
-      scheduledFunctionOf(
-        companion,
-        numberFlag("sweep-every", flags["sweep-every"], companion.schedule.periodSeconds, 1, 3600) *
-          1000,
-        moduleOf(companion.name, sourceModule(companion)),
-      ),
-    ),
-    kafka,
-    bootstrapServers: endpoints.kafkaBrokers,
-    logger,
-    ...concurrencyFromFlags(flags),
-  });
+  await createOutputTopics(kafka, entry.name, outputTopicNames(entry, process.env));
+  const harness = await startLocalHarness(
+    {
+      entry,
+      trigger,
+      companions: companionsOf(entry.name, flags),
+      ...(flags.bundle ? { moduleOf: (f) => bundledModule(f.name, process.env.STATE_STORE) } : {}),
+    },
+    { kafka, endpoints, logger },
+    concurrencyFromFlags(flags),
+  );
   process.stderr.write(
     `harness: running ${entry.name} on ${trigger.topic} (group ${trigger.consumerGroupId}); Ctrl-C stops\n`,
   );

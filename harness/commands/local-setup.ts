@@ -5,16 +5,28 @@ import type {
   RegisteredScheduledFunction,
 } from "../../functions/registry.ts";
 import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
+import type { Logger } from "../../lib/logger.ts";
 import type { StackEndpoints } from "../../stack/endpoints.ts";
-import type { HarnessFunction, ScheduledFunction } from "../emulator/harness.ts";
-import { useLocalAwsDefaults } from "./prepare-state-store.ts";
+import {
+  type Harness,
+  type HarnessFunction,
+  type HarnessOptions,
+  type ScheduledFunction,
+  startHarness,
+} from "../emulator/harness.ts";
+import { prepareStateStore, useLocalAwsDefaults } from "./prepare-state-store.ts";
+
+/*
+ * What the commands that run functions against the local stack (`npm run harness`, `npm start`)
+ * set up the same way: the functions' environment, then their state store and the harness.
+ */
 
 /** A command's Kafka client: its own client id, only kafkajs' errors logged. */
 export const commandKafka = (clientId: string, brokers: string[]): Kafka =>
   new Kafka({ clientId, brokers, logLevel: logLevel.ERROR });
 
 /** Points the functions the harness runs at the local stack, unless the environment says otherwise. */
-export const useLocalStack = (env: NodeJS.ProcessEnv, endpoints: StackEndpoints): void => {
+const useLocalStack = (env: NodeJS.ProcessEnv, endpoints: StackEndpoints): void => {
   // Functions log one line per batch at info; in a terminal that drowns the status lines.
   env.LOG_LEVEL ??= "warn";
   env.DYNAMODB_ENDPOINT ??= endpoints.dynamodbEndpoint;
@@ -23,21 +35,44 @@ export const useLocalStack = (env: NodeJS.ProcessEnv, endpoints: StackEndpoints)
   useLocalAwsDefaults(env);
 };
 
-/** The module sandboxes import for a function from its source: its handler file, as a URL. */
-export const sourceModule = (f: { handlerFile: string }) => pathToFileURL(f.handlerFile).href;
+/** What a command's flags tell the functions it runs; undefined leaves the environment's. */
+export interface SettingsFromFlags {
+  /** `STATE_STORE`: `dynamodb` or `memory`. */
+  stateStore?: string | undefined;
+  /** `IDLE_TIMEOUT_MS`, as the function reads it. */
+  idleTimeoutMs?: string | undefined;
+}
 
-/** A Kafka-triggered function as the harness runs it, with `trigger` (the declared one, or overridden). */
-export const harnessFunctionOf = (
+/**
+ * The functions' environment: what the command's flags set, and the local stack's endpoints. Call
+ * before anything reads the settings: the functions' cold starts, and the command deciding which
+ * companions to run.
+ */
+export const useFunctionSettings = (
+  env: NodeJS.ProcessEnv,
+  settings: SettingsFromFlags,
+  endpoints: StackEndpoints,
+): void => {
+  if (settings.stateStore !== undefined) env.STATE_STORE = settings.stateStore;
+  if (settings.idleTimeoutMs !== undefined) env.IDLE_TIMEOUT_MS = settings.idleTimeoutMs;
+  useLocalStack(env, endpoints);
+};
+
+/** The module sandboxes import for a function from its source: its handler file, as a URL. */
+const sourceModule = (f: { handlerFile: string }) => pathToFileURL(f.handlerFile).href;
+
+/** A Kafka-triggered function as the harness runs it: from `module`, with `trigger`. */
+const harnessFunctionOf = (
   entry: RegisteredKafkaFunction,
-  trigger: TriggerDeclaration = entry.trigger,
-  module: string = sourceModule(entry),
+  trigger: TriggerDeclaration,
+  module: string,
 ): HarnessFunction => ({ name: entry.name, trigger, module, memorySizeMb: trigger.memorySizeMb });
 
-/** A scheduled function as the harness runs it, every `periodMs`. */
-export const scheduledFunctionOf = (
+/** A scheduled function as the harness runs it from `module`, every `periodMs`. */
+const scheduledFunctionOf = (
   entry: RegisteredScheduledFunction,
   periodMs: number,
-  module: string = sourceModule(entry),
+  module: string,
 ): ScheduledFunction => ({
   name: entry.name,
   module,
@@ -45,3 +80,37 @@ export const scheduledFunctionOf = (
   memorySizeMb: entry.schedule.memorySizeMb,
   periodMs,
 });
+
+/** One Kafka-triggered function and the scheduled companions that run beside it, locally. */
+export interface LocalFunctions {
+  entry: RegisteredKafkaFunction;
+  /** Default: its declared trigger. */
+  trigger?: TriggerDeclaration;
+  /** Each companion with the period the harness invokes it at. */
+  companions: readonly { entry: RegisteredScheduledFunction; periodMs: number }[];
+  /** The module each function's sandboxes import. Default: its source (`sourceModule`). */
+  moduleOf?: (f: RegisteredKafkaFunction | RegisteredScheduledFunction) => string;
+}
+
+/**
+ * What a deploy would have made that the functions need (their state table, when one of them
+ * declares it), then the harness running them against the local stack: call after
+ * `useFunctionSettings`, as it reads their settings from the environment.
+ */
+export const startLocalHarness = async (
+  { entry, trigger, companions, moduleOf = sourceModule }: LocalFunctions,
+  connection: { kafka: Kafka; endpoints: StackEndpoints; logger: Logger },
+  tuning: Pick<HarnessOptions, "maxConcurrency" | "onePartitionPerEvent"> = {},
+): Promise<Harness> => {
+  if ([entry, ...companions.map((c) => c.entry)].some((f) => f.stateTable)) {
+    await prepareStateStore(process.env, connection.logger);
+  }
+  return startHarness({
+    functions: [harnessFunctionOf(entry, trigger ?? entry.trigger, moduleOf(entry))],
+    scheduled: companions.map((c) => scheduledFunctionOf(c.entry, c.periodMs, moduleOf(c.entry))),
+    kafka: connection.kafka,
+    bootstrapServers: connection.endpoints.kafkaBrokers,
+    logger: connection.logger,
+    ...tuning,
+  });
+};

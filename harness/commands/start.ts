@@ -8,7 +8,7 @@ import { kafkaFunctionNamed, scheduledFunctionNamed } from "../../functions/regi
 import { createLogger, type Logger } from "../../lib/logger.ts";
 import { readStackEndpoints, type StackEndpoints } from "../../stack/endpoints.ts";
 import { startStack, stopStack } from "../../stack/stack.ts";
-import { type Harness, startHarness } from "../emulator/harness.ts";
+import type { Harness } from "../emulator/harness.ts";
 import { defaultGeneratorOptions } from "../producer/reading-generator.ts";
 import { produceReadings } from "../producer/reading-producer.ts";
 import {
@@ -19,13 +19,7 @@ import {
   runCli,
   untilSignal,
 } from "./cli-args.ts";
-import {
-  commandKafka,
-  harnessFunctionOf,
-  scheduledFunctionOf,
-  useLocalStack,
-} from "./local-setup.ts";
-import { prepareStateStore } from "./prepare-state-store.ts";
+import { commandKafka, startLocalHarness, useFunctionSettings } from "./local-setup.ts";
 import { createMissingTopics } from "./topics.ts";
 
 const USAGE = `Usage: npm start [-- options]
@@ -58,17 +52,6 @@ const OPTIONS = {
 
 const say = (line: string) => process.stderr.write(`start: ${line}\n`);
 
-/** The functions' settings: the store, idle closing, and the local stack's endpoints. */
-const useEnvironment = (
-  store: string | undefined,
-  idleTimeoutMs: number,
-  endpoints: StackEndpoints,
-) => {
-  process.env.STATE_STORE = store ?? process.env.STATE_STORE ?? "dynamodb";
-  if (idleTimeoutMs > 0) process.env.IDLE_TIMEOUT_MS = String(idleTimeoutMs);
-  useLocalStack(process.env, endpoints);
-};
-
 /** The harness with aggregate-temperatures and, with idle closing on, sweep-idle-windows. */
 const startAggregation = (
   kafka: Kafka,
@@ -76,16 +59,16 @@ const startAggregation = (
   idleTimeoutMs: number,
   logger: Logger,
 ) =>
-  startHarness({
-    functions: [harnessFunctionOf(kafkaFunctionNamed("aggregate-temperatures"))],
-    scheduled:
-      idleTimeoutMs > 0
-        ? [scheduledFunctionOf(scheduledFunctionNamed("sweep-idle-windows"), 5_000)]
-        : [],
-    kafka,
-    bootstrapServers: endpoints.kafkaBrokers,
-    logger,
-  });
+  startLocalHarness(
+    {
+      entry: kafkaFunctionNamed("aggregate-temperatures"),
+      companions:
+        idleTimeoutMs > 0
+          ? [{ entry: scheduledFunctionNamed("sweep-idle-windows"), periodMs: 5_000 }]
+          : [],
+    },
+    { kafka, endpoints, logger },
+  );
 
 /** The dashboard page, with the harness's lag on aggregate-temperatures' topic. */
 const startDemoDashboard = async (
@@ -224,12 +207,19 @@ runCli("start", async () => {
     0,
     86_400_000,
   );
-  useEnvironment(flags.store, idleTimeoutMs, endpoints);
+  useFunctionSettings(
+    process.env,
+    {
+      // Always named, so that the table can say which store the windows come from.
+      stateStore: flags.store ?? process.env.STATE_STORE ?? "dynamodb",
+      idleTimeoutMs: idleTimeoutMs > 0 ? String(idleTimeoutMs) : undefined,
+    },
+    endpoints,
+  );
   const logger = createLogger();
   const kafka = commandKafka("start", endpoints.kafkaBrokers);
   const created = await createMissingTopics(kafka);
   if (created.length > 0) say(`created topics ${created.join(", ")}`);
-  await prepareStateStore(process.env, logger);
   const harness = await startAggregation(kafka, endpoints, idleTimeoutMs, logger);
   const dashboard = flags["no-dashboard"]
     ? undefined

@@ -1,13 +1,15 @@
-import { functionMetrics } from "../../lib/function-metrics.ts";
+import type { Counters } from "../../lib/function-metrics.ts";
 import type { MappingStats } from "../emulator/event-source-mapping.ts";
 
 /**
  * One line per function: progress a person can read while the harness runs, then the function's
  * own counters as it adds them (`addMetrics`: windows and dead letters for aggregate-temperatures,
- * alerts for alert-on-threshold), whatever the function.
+ * alerts for alert-on-threshold), whatever the function, as the harness totals them
+ * (`Harness.metrics`).
  */
 export const statusLines = (
   stats: MappingStats[],
+  metrics: Readonly<Record<string, Counters>>,
   previous: Map<string, number>,
   elapsedMs: number,
 ): string[] =>
@@ -21,7 +23,7 @@ export const statusLines = (
           `p${p}:${highWatermark === undefined ? "?" : Math.max(0, highWatermark - committed)}`,
       )
       .join(" ");
-    const own = Object.entries(functionMetrics(s.functionName))
+    const own = Object.entries(metrics[s.functionName] ?? {})
       .filter(([name]) => name !== "records") // the harness counts those itself
       .map(([name, n]) => `, ${name} ${n}`)
       .join("");

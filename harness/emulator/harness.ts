@@ -5,6 +5,7 @@ import type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 import { DEFAULT_MEMORY_SIZE_MB } from "../../functions/lambda-context.ts";
 import { LocalAws } from "../../functions/local-aws.ts";
 import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
+import { type Counters, sumCounters } from "../../lib/function-metrics.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { EventSourceMapping, type MappingStats } from "./event-source-mapping.ts";
 import { type InProcessHandler, type Invoker, inProcessInvoker } from "./invoker.ts";
@@ -67,6 +68,11 @@ export interface Harness {
   /** Graceful: stop fetching, let in-flight batches finish and commit, disconnect, end sandboxes. */
   stop(): Promise<void>;
   stats(): Promise<MappingStats[]>;
+  /**
+   * Each function's own counters (`addMetrics`: windows, dead letters, alerts...), by function
+   * name, summed over the invocations this harness made: each result brings back its own.
+   */
+  metrics(): Record<string, Counters>;
 }
 
 /**
@@ -75,9 +81,17 @@ export interface Harness {
  */
 export const startHarness = async (options: HarnessOptions): Promise<Harness> => {
   const invokers: Invoker[] = [];
-  const mappings = options.functions.map((f) => {
-    const invoker = invokerFor(f.name, f, f.memorySizeMb, options.logger);
+  const metrics = new Map<string, Counters>();
+  /** A function's invoker, counting what its invocations bring back in `metrics`. */
+  const invokerOf = (name: string, code: AnyCode, memorySizeMb: number | undefined) => {
+    const counters: Counters = {};
+    metrics.set(name, counters);
+    const invoker = invokerFor(name, code, memorySizeMb, options.logger);
     invokers.push(invoker);
+    return countingInto(counters, invoker);
+  };
+  const mappings = options.functions.map((f) => {
+    const invoker = invokerOf(f.name, f, f.memorySizeMb);
     return new EventSourceMapping({
       functionName: f.name,
       invoker,
@@ -98,8 +112,7 @@ export const startHarness = async (options: HarnessOptions): Promise<Harness> =>
   await Promise.all(mappings.map((m) => m.start()));
 
   const schedules = (options.scheduled ?? []).map((s) => {
-    const invoker = invokerFor(s.name, s, s.memorySizeMb, options.logger);
-    invokers.push(invoker);
+    const invoker = invokerOf(s.name, s, s.memorySizeMb);
     return runOnSchedule(s, invoker, options.logger.child({ function: s.name }));
   });
 
@@ -110,12 +123,27 @@ export const startHarness = async (options: HarnessOptions): Promise<Harness> =>
       await Promise.all(invokers.map((i) => i.close()));
     },
     stats: () => Promise.all(mappings.map((m) => m.stats())),
+    metrics: () =>
+      Object.fromEntries([...metrics].map(([name, counters]) => [name, { ...counters }])),
   };
 };
 
+/** `invoker`, adding the counters each of its invocations brings back to `counters`. */
+const countingInto = (counters: Counters, invoker: Invoker): Invoker => ({
+  async invoke(payload, timeoutSeconds) {
+    const result = await invoker.invoke(payload, timeoutSeconds);
+    sumCounters(counters, result.metrics);
+    return result;
+  },
+  close: () => invoker.close(),
+});
+
+/** A Kafka-triggered or a scheduled function's code: a module, or a handler function. */
+type AnyCode = { module: string; exportName?: string } | { handler: unknown };
+
 const invokerFor = (
   functionName: string,
-  code: { module: string; exportName?: string } | { handler: unknown },
+  code: AnyCode,
   memorySizeMb = DEFAULT_MEMORY_SIZE_MB,
   logger: Logger,
 ): Invoker =>

@@ -1,10 +1,16 @@
 import { lambdaContext, newLogStreamName } from "../../functions/lambda-context.ts";
+import { type Counters, drainMetrics } from "../../lib/function-metrics.ts";
 import { FunctionTimeoutError } from "./errors.ts";
 
 /** What a function invocation came to, as the harness sees it. */
-export type InvocationResult =
-  | { ok: true; response: unknown; coldStart: boolean }
-  | { ok: false; error: unknown; coldStart: boolean };
+export type InvocationResult = ({ ok: true; response: unknown } | { ok: false; error: unknown }) & {
+  coldStart: boolean;
+  /**
+   * The counters the function added under its name during the invocation (`addMetrics`); empty
+   * when it added none, or when its sandbox ended before answering.
+   */
+  metrics: Counters;
+};
 
 /** Runs a function's invocations: each in a sandbox (`SandboxPool`), or in this process. */
 export interface Invoker {
@@ -26,7 +32,9 @@ export type InProcessHandler = (
 /**
  * Invocations of a handler function in the harness's own thread: for tests and benchmarks whose
  * handler is a closure. Nothing is isolated: module state is shared by all invocations, and a
- * timed-out invocation is reported failed but keeps running (a sandbox would end it).
+ * timed-out invocation is reported failed but keeps running (a sandbox would end it). Counters
+ * are drained from the thread after each invocation as a sandbox drains its own, so with several
+ * invocations in flight one result may carry counters another added: their sum is right.
  */
 export const inProcessInvoker = (
   functionName: string,
@@ -51,9 +59,9 @@ export const inProcessInvoker = (
       try {
         const event = JSON.parse(payload) as never;
         const response = await Promise.race([handler(event, context), timeout]);
-        return { ok: true, response, coldStart: wasCold };
+        return { ok: true, response, coldStart: wasCold, metrics: drainMetrics(functionName) };
       } catch (error) {
-        return { ok: false, error, coldStart: wasCold };
+        return { ok: false, error, coldStart: wasCold, metrics: drainMetrics(functionName) };
       } finally {
         clearTimeout(timer);
       }

@@ -7,7 +7,6 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import { buildSync } from "esbuild";
 import { newLogStreamName } from "../../functions/lambda-context.ts";
 import { CrossThreadError } from "../../lib/errors.ts";
-import { addMetrics } from "../../lib/function-metrics.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { serveSharedInstances } from "../../lib/shared-instance.ts";
 import {
@@ -163,13 +162,14 @@ class Sandbox {
         outcome.kind === "failed"
           ? outcome.failure
           : new SandboxProtocolError("a sandbox was ready twice");
-      return { ok: false, error, coldStart };
+      // What the function counted went with its sandbox, as its response did.
+      return { ok: false, error, coldStart, metrics: {} };
     }
     const { reply } = outcome;
-    for (const [name, counters] of Object.entries(reply.metrics)) addMetrics(name, counters);
+    const { metrics } = reply;
     return reply.ok
-      ? { ok: true, response: reply.response, coldStart }
-      : { ok: false, error: new CrossThreadError(reply.error), coldStart };
+      ? { ok: true, response: reply.response, coldStart, metrics }
+      : { ok: false, error: new CrossThreadError(reply.error), coldStart, metrics };
   }
 
   /** Ends the worker: whatever it was doing stops at once (it cannot produce, log or write after). */
@@ -243,7 +243,7 @@ export class SandboxPool implements Invoker {
       try {
         sandbox = await Sandbox.start(this.#fn, timeoutSeconds);
       } catch (error) {
-        return { ok: false, error, coldStart: true };
+        return { ok: false, error, coldStart: true, metrics: {} };
       }
       this.#all.add(sandbox);
     }

@@ -42,6 +42,6 @@ export type FromSandbox =
 export type InvocationReply = {
   type: "result";
   id: number;
-  /** Counters the function added since the previous reply, by function name. */
-  metrics: Record<string, Counters>;
+  /** Counters the function added (under its name) during the invocation: `drainMetrics`. */
+  metrics: Counters;
 } & ({ ok: true; response: unknown } | { ok: false; error: SerializedError });

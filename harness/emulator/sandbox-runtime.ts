@@ -57,7 +57,7 @@ const invoke = async (handler: Handler, message: InvokeMessage): Promise<Invocat
       id: message.id,
       ok: true,
       response: asJson(response),
-      metrics: drainMetrics(),
+      metrics: drainMetrics(settings.functionName),
     };
   } catch (error) {
     return {
@@ -65,7 +65,7 @@ const invoke = async (handler: Handler, message: InvokeMessage): Promise<Invocat
       id: message.id,
       ok: false,
       error: serializeError(error),
-      metrics: drainMetrics(),
+      metrics: drainMetrics(settings.functionName),
     };
   }
 };

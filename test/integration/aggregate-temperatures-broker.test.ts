@@ -10,35 +10,30 @@ import {
 } from "../../functions/kafka-trigger-event-builder.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
-import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
-import { aggregateWith, rulesWith } from "../support/aggregate-handler-suite.ts";
-import { brokers, readTopic, uniqueName, useBroker } from "../support/harness-fixtures.ts";
+import { aggregateWith, rulesWith, type StoreFactory } from "../support/aggregate-handler-suite.ts";
+import { dynamoStoreFor } from "../support/dynamodb-state.ts";
+import { brokers, createTopic, readTopic, useBroker } from "../support/harness-fixtures.ts";
 import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
 
 /**
  * aggregate-temperatures against a real broker: readings produced like the seed producer, consumed
  * back, turned into Kafka-trigger events exactly as Lambda builds them, aggregated, and the closed
- * windows read back from the output topic.
+ * windows read back from the output topic. Once per state store, each on topics (and, for
+ * DynamoDB, a table) of its own.
  */
 const { kafka, admin } = useBroker();
-const run = uniqueName("e2e");
-const topics = {
-  raw: `raw-temperature-${run}`,
-  windows: `agg-temperature-${run}`,
-  late: `agg-temperature-late-${run}`,
-  deadLetters: `raw-temperature-dlq-${run}`,
-};
+
+const freshTopics = async () => ({
+  raw: await createTopic(admin, 3, "raw-temperature"),
+  windows: await createTopic(admin, 1, "agg-temperature"),
+  late: await createTopic(admin, 1, "agg-temperature-late"),
+  deadLetters: await createTopic(admin, 1, "raw-temperature-dlq"),
+});
 
 let producer: Producer;
 
 beforeAll(async () => {
-  await createTopicsWithLeaders(admin, [
-    { topic: topics.raw, numPartitions: 3 },
-    { topic: topics.windows, numPartitions: 1 },
-    { topic: topics.late, numPartitions: 1 },
-    { topic: topics.deadLetters, numPartitions: 1 },
-  ]);
   producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
 });
@@ -74,10 +69,16 @@ const eventsFrom = (topic: string, consumed: Consumed[], size: number): KafkaTri
   return events;
 };
 
-describe("aggregate-temperatures on the real broker", () => {
+const stores: [string, StoreFactory][] = [
+  ["in-memory", async () => new MemoryWindowStateStore()],
+  ["DynamoDB Local", () => dynamoStoreFor()],
+];
+
+describe.each(stores)("aggregate-temperatures on the real broker, %s store", (_name, storeFor) => {
   it("turns produced readings into exactly the closed windows brute force predicts, once each", {
     timeout: 120_000,
   }, async () => {
+    const topics = await freshTopics();
     const readings = seedScenario({ count: 3_000, sensors: 5, seed: 21, outOfOrder: 0.05 });
     const malformed = [
       "not json",
@@ -105,7 +106,7 @@ describe("aggregate-temperatures on the real broker", () => {
     const consumed = await readTopic(kafka, topics.raw, readings.length + malformed.length);
     const sink = kafkaRecordSink(producer);
     const rules = rulesWith();
-    const aggregate = aggregateWith(new MemoryWindowStateStore(), sink, rules, {
+    const aggregate = aggregateWith(await storeFor(), sink, rules, {
       topics: { windows: topics.windows, late: topics.late, deadLetters: topics.deadLetters },
     });
     let deadLetters = 0;

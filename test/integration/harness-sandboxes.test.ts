@@ -5,7 +5,6 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { trigger as aggregateTrigger } from "../../functions/aggregate-temperatures/trigger.ts";
-import { functionMetrics } from "../../lib/function-metrics.ts";
 import { markerPath } from "../fixtures/handlers/first-attempt.ts";
 import {
   capturingLogger,
@@ -35,7 +34,6 @@ describe("each invocation runs in a sandbox, as in a Lambda execution environmen
   it("reuses a sandbox warm: two invocations one after the other run in the same one, with its module state", async () => {
     const topic = await createTopic(admin);
     const { logger, lines } = capturingLogger();
-    const before = functionMetrics("test-function").invocations ?? 0;
     const harness = track(
       await harnessWith(
         kafka,
@@ -54,7 +52,8 @@ describe("each invocation runs in a sandbox, as in a Lambda execution environmen
     const [stats] = await harness.stats();
     expect(stats?.coldStarts).toBe(1);
     // Counters travel back with each result; the harness's totals see them.
-    expect((functionMetrics("test-function").invocations ?? 0) - before).toBe(2);
+    await eventually("both counted", () => harness.metrics()["test-function"]?.invocations === 2);
+    expect(harness.metrics()).toEqual({ "test-function": { invocations: 2 } });
   });
 
   it("runs a bundled function too: its own copies of the logger and the counters still reach the harness", async () => {
@@ -69,14 +68,12 @@ describe("each invocation runs in a sandbox, as in a Lambda execution environmen
     });
     const topic = await createTopic(admin);
     const { logger, lines } = capturingLogger();
-    const before = functionMetrics("test-function").invocations ?? 0;
-    track(await harnessWith(kafka, { module: join(out, "index.mjs") }, { topic }, { logger }));
+    const harness = track(
+      await harnessWith(kafka, { module: join(out, "index.mjs") }, { topic }, { logger }),
+    );
     await produce(kafka, topic, messages(1));
     await eventually("the bundle's log line", () => logged(lines, "invoked").length === 1);
-    await eventually(
-      "its counter",
-      () => (functionMetrics("test-function").invocations ?? 0) - before === 1,
-    );
+    await eventually("its counter", () => harness.metrics()["test-function"]?.invocations === 1);
     rmSync(out, { recursive: true, force: true });
   });
 

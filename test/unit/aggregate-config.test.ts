@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
+import { readTemperatureWindowsConfig } from "../../functions/temperature-windows/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 
 describe("aggregate-temperatures configuration", () => {
@@ -59,5 +60,18 @@ describe("aggregate-temperatures configuration", () => {
   ])("rejects %s=%s, naming the variable, the rule and the value", (name, value, message) => {
     expect(() => readAggregateConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => readAggregateConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("reads the window rules, topics, state and idle timeout exactly as sweep-idle-windows does", () => {
+    const env = {
+      WINDOW_SIZE_MS: "60000",
+      CLOSING_STRATEGY: "partition",
+      OUTPUT_TOPIC: "windows",
+      STATE_TABLE: "other-table",
+      IDLE_TIMEOUT_MS: "30000",
+    };
+    const shared = readTemperatureWindowsConfig(env);
+    expect(shared).toMatchObject({ windowSizeMs: 60_000, idleTimeoutMs: 30_000 });
+    expect(readAggregateConfig(env)).toMatchObject(shared);
   });
 });

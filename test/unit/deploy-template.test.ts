@@ -17,7 +17,7 @@ import {
   logicalIdOf,
   registeredFunctions,
 } from "../../functions/registry.ts";
-import { sweepSchedule } from "../../functions/sweep-idle-windows/schedule.ts";
+import { sweepSchedule } from "../../functions/temperature-windows/sweep-schedule.ts";
 import {
   type ErrorControls,
   LOCAL_STACK_NAME,

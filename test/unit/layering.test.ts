@@ -46,6 +46,21 @@ describe("layering", () => {
     expect(leaks).toEqual([]);
   });
 
+  it("a function's folder never imports another function's: what two share lives in a folder of its own", () => {
+    const functionFolders = functionSources
+      .filter((f) => f.endsWith("/function.ts"))
+      .map((f) => `${dirname(f)}/`);
+    expect(functionFolders.length).toBeGreaterThan(1);
+    const leaks = functionSources.flatMap((f) =>
+      importsOf(f)
+        .filter((i) =>
+          functionFolders.some((folder) => i.startsWith(folder) && !f.startsWith(folder)),
+        )
+        .map((i) => `${f} -> ${i}`),
+    );
+    expect(leaks).toEqual([]);
+  });
+
   it("the testing kit's entry point exports from functions/, core/, state/ and lib/ only", () => {
     expect(outside("functions/testing/index.ts", ["functions/", "state/", "lib/"])).toEqual([]);
   });

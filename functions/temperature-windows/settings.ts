@@ -1,9 +1,9 @@
 import { Setting } from "../function-declaration.ts";
-import { sweepSchedule } from "../sweep-idle-windows/schedule.ts";
-import { readAggregateConfig } from "./config.ts";
+import { readTemperatureWindowsConfig } from "./config.ts";
+import { sweepSchedule } from "./sweep-schedule.ts";
 
 const DAY_MS = 86_400_000;
-const defaults = readAggregateConfig({});
+const defaults = readTemperatureWindowsConfig({});
 
 /**
  * What `aggregate-temperatures` and `sweep-idle-windows` read from their environment and the

@@ -3,7 +3,8 @@ import type { ScheduleDeclaration } from "../function-declaration.ts";
 /**
  * How `sweep-idle-windows` runs, declared once: in AWS an EventBridge schedule and the function's
  * settings (the deployment template reads this), locally the harness invokes it on the same
- * period, in a sandbox held to the same timeout and memory.
+ * period, in a sandbox held to the same timeout and memory. Here rather than in the function's
+ * folder because the idle timeout both functions read says in its description how often it runs.
  */
 export const sweepSchedule = {
   /** Seconds between sweeps. One minute is EventBridge's finest rate. */
