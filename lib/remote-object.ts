@@ -13,9 +13,8 @@ import { CrossThreadError, type SerializedError, serializeError } from "./errors
 export interface ObjectRecipe {
   /** One object per key on the serving side. */
   key: string;
-  /** A module URL exporting a factory (`export`), called with `args` (structured-clonable). */
-  module: string;
-  export: string;
+  /** The factory the serving side knows by this name, called with `args` (structured-clonable). */
+  kind: string;
   args: unknown[];
 }
 

@@ -9,6 +9,12 @@ import type {
   StoredPartition,
 } from "./window-state-store.ts";
 
+/**
+ * The name a harness knows this store's factory by: functions running in its sandboxes ask for a
+ * shared in-memory store by it (`lib/shared-instance.ts`).
+ */
+export const MEMORY_WINDOW_STATE_STORE = "memory-window-state-store";
+
 interface Held<S, X> {
   stored: StoredPartition<S>;
   outputs: Map<number, X>;

@@ -1,17 +1,15 @@
 /**
  * The harness in its own process, as `npm run harness` runs it: `aggregate-temperatures` (its
  * bundle, or its sources) imported in the harness's sandboxes (worker threads), behind the local
- * Kafka trigger; with `STATE_STORE=memory` the store lives in this process's main thread and the
- * sandboxes reach it through `lib/shared-instance.ts`, as they do under `npm run harness`.
+ * Kafka trigger; with `STATE_STORE=memory` the store lives in the harness's shared-instances
+ * thread and the sandboxes reach it through `lib/shared-instance.ts`, as under `npm run harness`.
  * Stops once `total` records were delivered, or when the bench closes stdin. Prints the records
  * delivered, the time from the consumer joining its group to the end of the last invocation
  * (connection set-up and group join left out, as for the bare consumer), and the process's peak RSS.
  */
 import { pathToFileURL } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
-import { readAggregateConfig } from "../../functions/aggregate-temperatures/config.ts";
 import { kafkaFunctionNamed } from "../../functions/registry.ts";
-import { stateStoreFor } from "../../functions/temperature-windows/dependencies.ts";
 import { resolveTrigger, type StartingPositionName } from "../../functions/trigger-declaration.ts";
 import { startHarness } from "../../harness/emulator/harness.ts";
 import { silentLogger } from "../../lib/logger.ts";
@@ -53,9 +51,6 @@ const input = childInput<HarnessChildInput>();
 const { kafkaBrokers } = readStackEndpoints();
 const fn = kafkaFunctionNamed("aggregate-temperatures");
 const declared = fn.trigger;
-// The in-memory store, built here in the main thread under the key the function's sandboxes ask
-// for: a bundle's recipe names its own module, which exports no factory.
-if (process.env.STATE_STORE === "memory") stateStoreFor(readAggregateConfig());
 
 /**
  * A client whose consumers report when they joined their group: the harness builds its consumer

@@ -7,8 +7,11 @@ import {
 import type { WindowRules } from "../../core/window-engine.ts";
 import { sharedInstance } from "../../lib/shared-instance.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
-import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
-import type { OutputTopics, WindowOutputs, WindowStateStore } from "../partition-step.ts";
+import {
+  MEMORY_WINDOW_STATE_STORE,
+  MemoryWindowStateStore,
+} from "../../state/memory-window-state-store.ts";
+import type { OutputTopics, WindowStateStore } from "../partition-step.ts";
 import { StateStoreKind, type TemperatureWindowsConfig } from "./config.ts";
 
 export type TemperatureRules = WindowRules<TemperatureState, TemperatureSummary>;
@@ -20,30 +23,21 @@ export const temperatureRules = (config: TemperatureWindowsConfig): TemperatureR
   aggregation: temperatureAggregation,
 });
 
-/**
- * The in-memory store the configuration describes. `stateStoreFor` builds one per table name and
- * process; in the harness it lives in the main thread, where every sandbox (aggregate-temperatures
- * and sweep-idle-windows side by side) reaches it, so they share state as they would through
- * DynamoDB.
- */
-export const createMemoryStore = (
-  _config: TemperatureWindowsConfig,
-): MemoryWindowStateStore<TemperatureState, WindowOutputs<TemperatureState>> =>
-  new MemoryWindowStateStore();
-
 /** The configured state store. The DynamoDB client is built here, once per cold start. */
 export const stateStoreFor = (
   config: TemperatureWindowsConfig,
 ): WindowStateStore<TemperatureState> => {
   if (config.stateStore === StateStoreKind.memory) {
+    // One per table name and process; in the harness it lives in its shared-instances thread,
+    // where every sandbox (aggregate-temperatures and sweep-idle-windows side by side) reaches
+    // it, so they share state as they would through DynamoDB.
     return sharedInstance<WindowStateStore<TemperatureState>>(
       {
         key: `memory-window-state:${config.stateTable}`,
-        module: import.meta.url,
-        export: "createMemoryStore",
-        args: [config],
+        kind: MEMORY_WINDOW_STATE_STORE,
+        args: [],
       },
-      () => createMemoryStore(config),
+      () => new MemoryWindowStateStore(),
     );
   }
   return new DynamoWindowStateStore({

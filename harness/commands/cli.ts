@@ -195,15 +195,8 @@ const untilStopAsked = () =>
     exitOnNext("SIGINT", "SIGTERM");
   });
 
-/**
- * The bundle `npm run build` writes for a function, as sandboxes import it. The in-memory store is
- * shared through the source modules (a bundle has its own copy of them), so it needs DynamoDB.
- */
-const bundledModule = (functionName: string, stateStore: string | undefined): string => {
-  if (stateStore === "memory")
-    throw new ConfigError(
-      "--bundle needs --store dynamodb: the in-memory store is shared through the source modules",
-    );
+/** The bundle `npm run build` writes for a function, as sandboxes import it. */
+const bundledModule = (functionName: string): string => {
   const path = fileURLToPath(new URL(`../../dist/${functionName}/index.mjs`, import.meta.url));
   if (!existsSync(path))
     throw new ConfigError(`--bundle: ${path} is missing; run npm run build first`);
@@ -240,7 +233,7 @@ runCli("harness", async () => {
       entry,
       trigger,
       companions: companionsOf(entry.name, flags),
-      ...(flags.bundle ? { moduleOf: (f) => bundledModule(f.name, process.env.STATE_STORE) } : {}),
+      ...(flags.bundle ? { moduleOf: (f) => bundledModule(f.name) } : {}),
     },
     { kafka, endpoints, logger },
     concurrencyFromFlags(flags),

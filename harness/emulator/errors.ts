@@ -80,3 +80,13 @@ export class SandboxProtocolError extends SensorWindowsError {
     });
   }
 }
+
+/** A sandbox asked the harness for a shared object of a kind it cannot build. */
+export class UnknownSharedInstanceError extends SensorWindowsError {
+  constructor(kind: string, known: readonly string[]) {
+    super(
+      `the harness shares no object of kind "${kind}" with its sandboxes (it knows: ${known.join(", ")}); add its factory to harness/emulator/shared-instances-thread.ts`,
+      { retryable: false },
+    );
+  }
+}

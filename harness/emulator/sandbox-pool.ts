@@ -1,14 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { MessageChannel, Worker } from "node:worker_threads";
-import { buildSync } from "esbuild";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { newLogStreamName } from "../../functions/lambda-context.ts";
 import { CrossThreadError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { serveSharedInstances } from "../../lib/shared-instance.ts";
 import {
   FunctionTimeoutError,
   SandboxCrashedError,
@@ -17,6 +13,8 @@ import {
 } from "./errors.ts";
 import type { InvocationResult, Invoker } from "./invoker.ts";
 import type { FromSandbox, InvocationReply, SandboxSettings } from "./sandbox-protocol.ts";
+import { sharedInstancesPort } from "./shared-instances.ts";
+import { compiledWorkerEntry } from "./worker-entry.ts";
 
 /** What runs in a function's sandboxes. */
 export interface SandboxedFunction {
@@ -44,32 +42,6 @@ const RUNTIME = new URL("./sandbox-runtime.ts", import.meta.url).href;
 /** A function given as JavaScript (a bundle from `npm run build`) needs no TypeScript loader. */
 const isJavaScript = (module: string): boolean => /\.[cm]?js$/.test(module);
 
-/**
- * The sandbox runtime compiled to one JavaScript file, made once per process: a bundled function
- * then runs as in Lambda, without tsx, whose loader costs each sandbox a hooks thread (another V8
- * isolate: tens of MB) and time at every cold start.
- * https://nodejs.org/docs/latest-v20.x/api/module.html#customization-hooks
- */
-let compiledRuntime: URL | undefined;
-const javaScriptRuntime = (): URL => {
-  if (compiledRuntime !== undefined) return compiledRuntime;
-  const dir = mkdtempSync(join(tmpdir(), "sandbox-runtime-"));
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const outfile = join(dir, "sandbox-runtime.mjs");
-  const built = buildSync({
-    entryPoints: [fileURLToPath(RUNTIME)],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    logLevel: "warning",
-  });
-  writeFileSync(outfile, built.outputFiles[0]?.contents ?? "");
-  compiledRuntime = pathToFileURL(outfile);
-  return compiledRuntime;
-};
-
 /** What a sandbox did next: finished its init phase, answered an invocation, or failed. */
 type Outcome =
   | { kind: "ready" }
@@ -91,8 +63,7 @@ class Sandbox {
 
   private constructor(fn: SandboxedFunction) {
     this.#fn = fn;
-    const instances = new MessageChannel();
-    serveSharedInstances(instances.port1);
+    const instancesPort = sharedInstancesPort();
     const settings: SandboxSettings = {
       functionName: fn.functionName,
       module: toModuleUrl(fn.module),
@@ -100,12 +71,13 @@ class Sandbox {
       memorySizeMb: fn.memorySizeMb,
       logStreamName: newLogStreamName(),
       runtime: RUNTIME,
-      instancesPort: instances.port2,
+      instancesPort,
     };
     const javaScript = isJavaScript(settings.module);
-    this.#worker = new Worker(javaScript ? javaScriptRuntime() : BOOTSTRAP, {
+    // A bundled function runs as in Lambda, without tsx: the runtime is compiled for it too.
+    this.#worker = new Worker(javaScript ? compiledWorkerEntry(new URL(RUNTIME)) : BOOTSTRAP, {
       workerData: settings,
-      transferList: [instances.port2],
+      transferList: [instancesPort],
       // The function's memory, enforced on the V8 heap (Lambda counts the whole process).
       resourceLimits: { maxOldGenerationSizeMb: fn.memorySizeMb },
       // The bootstrap installs tsx itself (for TypeScript); the harness's own flags (profilers...)

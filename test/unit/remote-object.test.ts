@@ -21,7 +21,7 @@ class Shelf {
   }
 }
 
-const recipe: ObjectRecipe = { key: "shelf", module: "unused", export: "unused", args: [] };
+const recipe: ObjectRecipe = { key: "shelf", kind: "shelf", args: [] };
 const channels: MessageChannel[] = [];
 afterEach(() => {
   for (const c of channels.splice(0)) {
