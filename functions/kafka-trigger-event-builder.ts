@@ -182,25 +182,22 @@ export const partitionKeyJsonBytes = (topic: string, partition: number): number 
   jsonStringBytes(topic) + 1 + numberJsonBytes(partition) + ":[],".length;
 
 /**
- * A record as the mapping holds it: its coordinates, and its JSON in the event, built once from
- * the fetched message. Lambda hands a function its event as a JSON payload; building the payload
- * straight from the fetched buffers (base64 of the key and value, each header byte a number) costs
- * one string per record instead of an object graph per record serialized later, and retries,
- * bisection and partial responses reuse it.
- * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html
+ * A record as the mapping holds it: its coordinates, the fetched message, and the bytes its JSON
+ * adds to the event (counted without writing it: the 6 MB limit needs the size, only the sandbox
+ * needs the record).
  */
 export interface PolledRecord {
   topic: string;
   partition: number;
   offset: number;
   timestamp: number;
-  /** The record exactly as `JSON.stringify(toTriggerRecord(...))` writes it. */
-  json: string;
-  /** `json`'s UTF-8 bytes. */
+  timestampType: TimestampType;
+  message: KafkaMessage;
+  /** `JSON.stringify(toTriggerRecord(...))`'s UTF-8 bytes. */
   bytes: number;
 }
 
-/** The record of a consumed message as JSON text, with the fields in `toTriggerRecord`'s order. */
+/** A consumed message as the mapping holds it, its JSON bytes counted. */
 export const toPolledRecord = (
   topic: string,
   partition: number,
@@ -209,78 +206,48 @@ export const toPolledRecord = (
 ): PolledRecord => {
   const offset = Number(message.offset);
   const timestamp = Number(message.timestamp);
-  const topicJson = jsonStringOf(topic);
-  let json = `{"topic":${topicJson.json},"partition":${partition},"offset":${offset},"timestamp":${timestamp},"timestampType":"${timestampType}","headers":`;
-  let extraBytes = topicJson.extraBytes;
-  const headers = headersJsonOf(message);
-  json += headers.json;
-  extraBytes += headers.extraBytes;
+  let bytes =
+    RECORD_KEYS_BYTES +
+    jsonStringBytes(topic) +
+    numberJsonBytes(partition) +
+    numberJsonBytes(offset) +
+    numberJsonBytes(timestamp) +
+    timestampType.length +
+    messageHeadersJsonBytes(message);
   const { key, value } = message;
-  if (key !== null && key !== undefined) json += `,"key":"${key.toString("base64")}"`;
-  if (value !== null && value !== undefined) json += `,"value":"${value.toString("base64")}"`;
-  json += "}";
-  return { topic, partition, offset, timestamp, json, bytes: json.length + extraBytes };
+  if (key !== null && key !== undefined) bytes += KEY_BYTES + base64Length(key.length);
+  if (value !== null && value !== undefined) bytes += VALUE_BYTES + base64Length(value.length);
+  return { topic, partition, offset, timestamp, timestampType, message, bytes };
 };
 
-/** `[{"name":[1,-2]},...]`: one entry per header value, as `headersOf` builds them. */
-const headersJsonOf = (message: KafkaMessage): { json: string; extraBytes: number } => {
+/** Characters of `n` bytes in base64 (padded, as Buffer writes it). */
+const base64Length = (n: number): number => Math.ceil(n / 3) * 4;
+
+/** `[{"name":[1,-2]},...]`'s bytes for a message's headers, one entry per value, as `headersOf` builds them. */
+const messageHeadersJsonBytes = (message: KafkaMessage): number => {
   const raw = message.headers;
-  let json = "[";
-  let extraBytes = 0;
+  let entries = 0;
+  let bytes = 2; // []
   if (raw !== undefined) {
     for (const name in raw) {
       const value = raw[name];
-      const nameJson = jsonStringOf(name);
       for (const v of Array.isArray(value) ? value : [value]) {
-        json += `${json.length > 1 ? "," : ""}{${nameJson.json}:${signedBytesJson(v)}}`;
-        extraBytes += nameJson.extraBytes;
+        const data = typeof v === "string" ? Buffer.from(v) : (v ?? NO_BYTES);
+        // {"name":[...]} with commas between the values
+        bytes += 2 + jsonStringBytes(name) + 3 + Math.max(0, data.length - 1);
+        for (let i = 0; i < data.length; i++)
+          bytes += SIGNED_BYTE_CHARS[data[i] as number] as number;
+        entries++;
       }
     }
   }
-  return { json: `${json}]`, extraBytes };
+  return bytes + Math.max(0, entries - 1);
 };
-
-/** `[1,-2,...]`: bytes as Java's signed `byte`, written without an array of numbers in between. */
-const signedBytesJson = (value: Buffer | string | undefined): string => {
-  const bytes = typeof value === "string" ? Buffer.from(value) : (value ?? NO_BYTES);
-  if (bytes.length === 0) return "[]";
-  let json = `[${SIGNED_BYTE[bytes[0] as number]}`;
-  for (let i = 1; i < bytes.length; i++) json += `,${SIGNED_BYTE[bytes[i] as number]}`;
-  return `${json}]`;
-};
-const SIGNED_BYTE = Array.from({ length: 256 }, (_, b) => String(b > 127 ? b - 256 : b));
-
-/**
- * A string as JSON, and how many more UTF-8 bytes than characters it has, remembered: a batch has
- * one topic and few header names, so the same few strings come back record after record.
- */
-const jsonStringOf = (text: string): { json: string; extraBytes: number } => {
-  let found = jsonStrings.get(text);
-  if (found === undefined) {
-    const json = JSON.stringify(text);
-    found = { json, extraBytes: Buffer.byteLength(json) - json.length };
-    if (jsonStrings.size >= 1_000) jsonStrings.clear();
-    jsonStrings.set(text, found);
-  }
-  return found;
-};
-const jsonStrings = new Map<string, { json: string; extraBytes: number }>();
-
-/**
- * The event for one batch as the JSON payload Lambda invokes the function with: the same document
- * `buildTriggerEvent` makes, written from each record's JSON, partitions in the order they come.
- */
-export const triggerEventJson = (source: EventSource, records: readonly PolledRecord[]): string => {
-  const grouped = groupByPartition(records, (r) => r.json);
-  const entries: string[] = [];
-  for (const [id, json] of grouped) entries.push(`${JSON.stringify(id)}:[${json.join(",")}]`);
-  const servers = JSON.stringify(source.bootstrapServers.join(","));
-  const head =
-    source.flavour === EventFlavour.msk
-      ? `{"eventSource":${JSON.stringify(KafkaEventSource.msk)},"eventSourceArn":${JSON.stringify(source.clusterArn)},`
-      : `{"eventSource":${JSON.stringify(KafkaEventSource.selfManaged)},`;
-  return `${head}"bootstrapServers":${servers},"records":{${entries.join(",")}}}`;
-};
+/** Characters of each byte as Java's signed `byte` in JSON: "127", "-128"... */
+const SIGNED_BYTE_CHARS = Array.from(
+  { length: 256 },
+  (_, b) => String(b > 127 ? b - 256 : b).length,
+);
 
 /**
  * `records` grouped by `"<topic>-<partition>"`, in the order the partitions first come, each

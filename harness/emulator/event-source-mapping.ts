@@ -11,7 +11,6 @@ import {
   type TimestampType,
   toPolledRecord,
   toTriggerRecord,
-  triggerEventJson,
 } from "../../functions/kafka-trigger-event-builder.ts";
 import { StartingPosition, type TriggerDeclaration } from "../../functions/trigger-declaration.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -29,6 +28,7 @@ import {
 import { fetchSettings } from "./fetch-settings.ts";
 import { type BatchingRules, FetchedRecords, type PolledBatch } from "./fetched-records.ts";
 import type { Invoker } from "./invoker.ts";
+import { packEvent } from "./packed-event.ts";
 
 export type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 
@@ -586,9 +586,9 @@ export class EventSourceMapping {
     );
   }
 
-  /** One invocation with the event's JSON payload; the invoker ends it as failed at the function timeout. */
+  /** One invocation with the records packed; the invoker ends it as failed at the function timeout. */
   async #invoke(records: PolledRecord[]): Promise<InvokeOutcome> {
-    const payload = triggerEventJson(this.#source, records);
+    const payload = { packed: packEvent(this.#source, records) };
     this.#stats.invocations++;
     const result = await this.#o.invoker.invoke(payload, this.#o.trigger.timeoutSeconds);
     if (result.coldStart) this.#stats.coldStarts++;
@@ -647,8 +647,9 @@ export class EventSourceMapping {
       destination: topic ?? "(none: dropped)",
     });
     if (topic === undefined || this.#failureProducer === undefined) return;
-    // The destination's record holds the trigger's record as an object: rare enough to parse.
-    const batch = records.map((r) => JSON.parse(r.json) as KafkaTriggerRecord);
+    const batch = records.map((r) =>
+      toTriggerRecord(r.topic, r.partition, r.message, r.timestampType),
+    );
     const messages = batch.map((r) =>
       failureRecord(r, {
         functionName,

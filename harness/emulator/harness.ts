@@ -166,7 +166,7 @@ const runOnSchedule = (s: ScheduledFunction, invoker: Invoker, logger: Logger) =
   const timer = setInterval(() => {
     if (running !== undefined) return;
     running = invoker
-      .invoke(JSON.stringify(scheduledEvent(s.name)), s.timeoutSeconds ?? 60)
+      .invoke({ json: JSON.stringify(scheduledEvent(s.name)) }, s.timeoutSeconds ?? 60)
       .then((result) => {
         if (!result.ok)
           logger.error("scheduled invocation failed; the next one retries", {

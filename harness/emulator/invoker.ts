@@ -1,6 +1,7 @@
 import { lambdaContext, newLogStreamName } from "../../functions/lambda-context.ts";
 import { type Counters, drainMetrics } from "../../lib/function-metrics.ts";
 import { FunctionTimeoutError } from "./errors.ts";
+import { type EventPayload, eventFrom } from "./packed-event.ts";
 
 /** What a function invocation came to, as the harness sees it. */
 export type InvocationResult = ({ ok: true; response: unknown } | { ok: false; error: unknown }) & {
@@ -15,10 +16,11 @@ export type InvocationResult = ({ ok: true; response: unknown } | { ok: false; e
 /** Runs a function's invocations: each in a sandbox (`SandboxPool`), or in this process. */
 export interface Invoker {
   /**
-   * One invocation with an event given as its JSON payload (Lambda invokes a function with JSON
-   * and its runtime parses it), ended as failed at the function timeout.
+   * One invocation, its event made from `payload` in the thread that runs the function (as
+   * Lambda's runtime parses the JSON payload it is invoked with), ended as failed at the function
+   * timeout.
    */
-  invoke(payload: string, timeoutSeconds: number): Promise<InvocationResult>;
+  invoke(payload: EventPayload, timeoutSeconds: number): Promise<InvocationResult>;
   /** Ends every idle sandbox; call once no invocation is in flight. */
   close(): Promise<void>;
 }
@@ -57,7 +59,7 @@ export const inProcessInvoker = (
         );
       });
       try {
-        const event = JSON.parse(payload) as never;
+        const event = eventFrom(payload) as never;
         const response = await Promise.race([handler(event, context), timeout]);
         return { ok: true, response, coldStart: wasCold, metrics: drainMetrics(functionName) };
       } catch (error) {

@@ -12,7 +12,13 @@ import {
   SandboxProtocolError,
 } from "./errors.ts";
 import type { InvocationResult, Invoker } from "./invoker.ts";
-import type { FromSandbox, InvocationReply, SandboxSettings } from "./sandbox-protocol.ts";
+import { type EventPayload, payloadTransferables } from "./packed-event.ts";
+import type {
+  FromSandbox,
+  InvocationReply,
+  InvokeMessage,
+  SandboxSettings,
+} from "./sandbox-protocol.ts";
 import { sharedInstancesPort } from "./shared-instances.ts";
 import { compiledWorkerEntry } from "./worker-entry.ts";
 
@@ -115,18 +121,19 @@ class Sandbox {
   }
 
   /** One invocation; past the timeout, the sandbox is ended and the invocation failed. */
-  async invoke(payload: string, timeoutSeconds: number): Promise<InvocationResult> {
+  async invoke(payload: EventPayload, timeoutSeconds: number): Promise<InvocationResult> {
     const coldStart = this.#invocations++ === 0;
     const deadline = Date.now() + timeoutSeconds * 1000;
     const timedOut = () => new FunctionTimeoutError(this.#fn.functionName, timeoutSeconds);
     const pending = this.#waitFor(timeoutSeconds * 1000, timedOut);
-    this.#worker.postMessage({
+    const message: InvokeMessage = {
       type: "invoke",
       id: this.#invocations,
       payload,
       awsRequestId: randomUUID(),
       deadline,
-    });
+    };
+    this.#worker.postMessage(message, payloadTransferables(payload));
     const outcome = await pending;
     if (outcome.kind !== "reply") {
       await this.end();
@@ -209,7 +216,7 @@ export class SandboxPool implements Invoker {
     this.#fn = fn;
   }
 
-  async invoke(payload: string, timeoutSeconds: number): Promise<InvocationResult> {
+  async invoke(payload: EventPayload, timeoutSeconds: number): Promise<InvocationResult> {
     let sandbox = this.#takeIdle();
     if (sandbox === undefined) {
       try {

@@ -2,10 +2,11 @@ import type { MessagePort } from "node:worker_threads";
 import type { SerializedError } from "../../lib/errors.ts";
 import type { Counters } from "../../lib/function-metrics.ts";
 import type { LogLevelName } from "../../lib/logger.ts";
+import type { EventPayload } from "./packed-event.ts";
 
 /**
  * What the harness and a sandbox (a worker thread running one function) tell each other. All of
- * it is structured-clonable: the event (its JSON payload) in; the response, errors, log lines and metrics out.
+ * it is structured-clonable: the event (packed, or its JSON) in; the response, errors, log lines and metrics out.
  */
 
 /** A sandbox's `workerData`. */
@@ -26,8 +27,11 @@ export interface SandboxSettings {
 export interface InvokeMessage {
   type: "invoke";
   id: number;
-  /** The event as JSON, as Lambda's runtime receives it: one string to copy, parsed in the sandbox. */
-  payload: string;
+  /**
+   * The event: a Kafka trigger's packed (its buffers transferred, not copied), or another's JSON;
+   * the sandbox makes the event object from it, as Lambda's runtime parses its JSON payload.
+   */
+  payload: EventPayload;
   awsRequestId: string;
   /** When the function timeout ends the invocation (ms since the epoch). */
   deadline: number;

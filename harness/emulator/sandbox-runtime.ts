@@ -4,6 +4,7 @@ import { serializeError } from "../../lib/errors.ts";
 import { drainMetrics } from "../../lib/function-metrics.ts";
 import { setDefaultLogDestination } from "../../lib/logger.ts";
 import { useHarnessInstances } from "../../lib/shared-instance.ts";
+import { eventFrom } from "./packed-event.ts";
 import type {
   FromSandbox,
   InvocationReply,
@@ -51,7 +52,7 @@ const invoke = async (handler: Handler, message: InvokeMessage): Promise<Invocat
     awsRequestId: message.awsRequestId,
   });
   try {
-    const response = await handler(JSON.parse(message.payload), context);
+    const response = await handler(eventFrom(message.payload), context);
     return {
       type: "result",
       id: message.id,

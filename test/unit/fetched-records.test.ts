@@ -1,9 +1,10 @@
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import {
+  buildTriggerEvent,
   MAX_EVENT_BYTES,
   toPolledRecord,
-  triggerEventJson,
+  toTriggerRecord,
 } from "../../functions/kafka-trigger-event-builder.ts";
 import {
   type BatchingRules,
@@ -118,11 +119,11 @@ describe("a poller's fetched records", () => {
     const batch = held.cut(rules());
     // 4 values of 2 MB once in base64: three fit in 6 MB, the fourth waits.
     expect(batch?.records).toHaveLength(2 + 1);
-    const json = triggerEventJson(
+    const event = buildTriggerEvent(
       { flavour: "msk", bootstrapServers: ["localhost:9092"], clusterArn: "arn" },
-      batch?.records ?? [],
+      (batch?.records ?? []).map((r) => toTriggerRecord(TOPIC, r.partition, r.message)),
     );
-    expect(Buffer.byteLength(json)).toBeLessThan(MAX_EVENT_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(MAX_EVENT_BYTES);
   });
 
   it("after a rebalance, drop what was fetched but keep in-flight batches from being fetched twice", () => {

@@ -22,8 +22,8 @@ const invokerCounting = (functionName: string, counters: Record<string, number>)
 describe("each invocation brings back the counters the function added during it", () => {
   it("in this process: drained after each invocation, so the next one starts from zero", async () => {
     const invoker = invokerCounting("counting-function", { windowsClosed: 2 });
-    const first = await invoker.invoke("{}", 5);
-    const second = await invoker.invoke("{}", 5);
+    const first = await invoker.invoke({ json: "{}" }, 5);
+    const second = await invoker.invoke({ json: "{}" }, 5);
     expect(first.metrics).toEqual({ windowsClosed: 2 });
     expect(second.metrics).toEqual({ windowsClosed: 2 });
     expect(drainMetrics("counting-function")).toEqual({});
@@ -31,7 +31,10 @@ describe("each invocation brings back the counters the function added during it"
 
   it("takes only its own function's counters from the thread it shares", async () => {
     addMetrics("another-function", { alerts: 1 });
-    const result = await invokerCounting("counting-function", { records: 3 }).invoke("{}", 5);
+    const result = await invokerCounting("counting-function", { records: 3 }).invoke(
+      { json: "{}" },
+      5,
+    );
     expect(result.metrics).toEqual({ records: 3 });
     expect(drainMetrics("another-function")).toEqual({ alerts: 1 });
   });
@@ -45,7 +48,7 @@ describe("each invocation brings back the counters the function added during it"
       },
       128,
     );
-    const result = await invoker.invoke("{}", 5);
+    const result = await invoker.invoke({ json: "{}" }, 5);
     expect(result).toMatchObject({ ok: false, metrics: { deadLetters: 1 } });
   });
 });

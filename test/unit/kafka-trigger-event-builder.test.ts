@@ -9,8 +9,8 @@ import {
   signedBytes,
   toPolledRecord,
   toTriggerRecord,
-  triggerEventJson,
 } from "../../functions/kafka-trigger-event-builder.ts";
+import { packEvent, transferablesOf, unpackEvent } from "../../harness/emulator/packed-event.ts";
 
 /** A consumed message as kafkajs hands it over. */
 const message = (overrides: Partial<KafkaMessage> = {}): KafkaMessage =>
@@ -142,39 +142,50 @@ describe("recordJsonBytes counts exactly what JSON.stringify would, plus a comma
   });
 });
 
-describe("the event as its JSON payload, built once from the fetched messages", () => {
+describe("the event on its way to the sandbox, packed", () => {
   const messages: [number, KafkaMessage][] = [
     [0, message({ offset: "1", headers: { uuid: Buffer.from([0, 1, 127, 128, 255]) } })],
-    [1, message({ offset: "7", key: null, headers: { n: [Buffer.from("a"), Buffer.from("b")] } })],
     [0, message({ offset: "2", value: null, headers: { "été ✓": "x" } })],
+    [1, message({ offset: "7", key: null, headers: { n: [Buffer.from("a"), Buffer.from("b")] } })],
     [0, message({ offset: "3", key: Buffer.alloc(0), value: Buffer.alloc(0) })],
   ];
 
-  it.each(messages)("writes partition %s's record as JSON.stringify(toTriggerRecord)", (p, m) => {
-    const polled = toPolledRecord("raw", p, m, "LOG_APPEND_TIME");
-    const expected = JSON.stringify(toTriggerRecord("raw", p, m, "LOG_APPEND_TIME"));
-    expect(polled.json).toBe(expected);
-    expect(polled.bytes).toBe(Buffer.byteLength(expected));
-    expect([polled.partition, polled.offset, polled.timestamp]).toEqual([
-      p,
-      Number(m.offset),
-      1700000000000,
-    ]);
-  });
+  it.each(messages)(
+    "counts partition %s's record's bytes in the event without writing it",
+    (p, m) => {
+      const polled = toPolledRecord("raw", p, m, "LOG_APPEND_TIME");
+      const expected = JSON.stringify(toTriggerRecord("raw", p, m, "LOG_APPEND_TIME"));
+      expect(polled.bytes).toBe(Buffer.byteLength(expected));
+      expect([polled.partition, polled.offset, polled.timestamp]).toEqual([
+        p,
+        Number(m.offset),
+        1700000000000,
+      ]);
+    },
+  );
 
   it.each([
     ["msk", "b1:9092,b2:9092"],
     ["self-managed", "b1:9092"],
-  ] as const)("is the %s event buildTriggerEvent makes, serialized", (flavour, servers) => {
-    const source = { flavour, bootstrapServers: servers.split(","), clusterArn: localClusterArn() };
-    const json = triggerEventJson(
-      source,
-      messages.map(([p, m]) => toPolledRecord("raw", p, m)),
-    );
-    const event = buildTriggerEvent(
-      source,
-      messages.map(([p, m]) => toTriggerRecord("raw", p, m)),
-    );
-    expect(json).toBe(JSON.stringify(event));
-  });
+  ] as const)(
+    "unpacks to the %s event buildTriggerEvent makes, as its JSON parses",
+    (flavour, servers) => {
+      const source = {
+        flavour,
+        bootstrapServers: servers.split(","),
+        clusterArn: localClusterArn(),
+      };
+      const packed = packEvent(
+        source,
+        messages.map(([p, m]) => toPolledRecord("raw", p, m, "LOG_APPEND_TIME")),
+      );
+      const event = buildTriggerEvent(
+        source,
+        messages.map(([p, m]) => toTriggerRecord("raw", p, m, "LOG_APPEND_TIME")),
+      );
+      const unpacked = unpackEvent(structuredClone(packed, { transfer: transferablesOf(packed) }));
+      expect(JSON.stringify(unpacked)).toBe(JSON.stringify(event));
+      expect(unpacked).toEqual(JSON.parse(JSON.stringify(event)));
+    },
+  );
 });
