@@ -52,3 +52,21 @@ export class CrossThreadError extends SensorWindowsError {
     if (error.stack !== undefined) this.stack = error.stack;
   }
 }
+
+/** An error class the calling side of a thread boundary knows, to rebuild its errors as (see `reviveError`). */
+// biome-ignore lint/suspicious/noExplicitAny: any constructor; only its prototype is used
+export type ErrorClass = abstract new (...args: any[]) => Error;
+
+/**
+ * An error from another thread, rebuilt as the class of `known` that has its name (so that
+ * `instanceof` holds, and callers recognise, say, a state conflict they retry), or else as a
+ * `CrossThreadError`. The constructor is not called: its arguments did not cross the boundary.
+ */
+export const reviveError = (error: SerializedError, known: readonly ErrorClass[]): Error => {
+  const cls = known.find((c) => c.name === error.name);
+  if (cls === undefined) return new CrossThreadError(error);
+  const revived = Object.create(cls.prototype) as Error & { retryable?: boolean };
+  Object.assign(revived, { name: error.name, message: error.message, retryable: error.retryable });
+  if (error.stack !== undefined) revived.stack = error.stack;
+  return revived;
+};

@@ -1,5 +1,5 @@
 import type { MessagePort } from "node:worker_threads";
-import { CrossThreadError, type SerializedError, serializeError } from "./errors.ts";
+import { type ErrorClass, reviveError, type SerializedError, serializeError } from "./errors.ts";
 
 /**
  * Objects used from another thread through a `MessagePort`: each method call is posted with its
@@ -63,7 +63,7 @@ class Caller {
   readonly #port: MessagePort;
   readonly #pending = new Map<
     number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; errors: readonly ErrorClass[] }
   >();
   #nextId = 0;
 
@@ -74,10 +74,15 @@ class Caller {
     port.unref();
   }
 
-  call(recipe: ObjectRecipe, method: string, args: unknown[]): Promise<unknown> {
+  call(
+    recipe: ObjectRecipe,
+    method: string,
+    args: unknown[],
+    errors: readonly ErrorClass[],
+  ): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, errors });
       if (this.#pending.size === 1) this.#port.ref();
       this.#port.postMessage({ id, recipe, method, args } satisfies CallMessage);
     });
@@ -89,7 +94,7 @@ class Caller {
     this.#pending.delete(reply.id);
     if (this.#pending.size === 0) this.#port.unref();
     if (reply.ok) pending.resolve(reply.value);
-    else pending.reject(new CrossThreadError(reply.error));
+    else pending.reject(reviveError(reply.error, pending.errors));
   }
 }
 
@@ -97,9 +102,15 @@ const callers = new WeakMap<MessagePort, Caller>();
 
 /**
  * A stand-in for the object `recipe` names on the other side of `port`: every method is async and
- * runs there. `then` is left undefined, so awaiting the stand-in does not call anything.
+ * runs there. `then` is left undefined, so awaiting the stand-in does not call anything. Errors
+ * thrown there come back as the class in `errors` with their name (callers may test them with
+ * `instanceof`), else as a `CrossThreadError`.
  */
-export const remoteObject = <T extends object>(port: MessagePort, recipe: ObjectRecipe): T => {
+export const remoteObject = <T extends object>(
+  port: MessagePort,
+  recipe: ObjectRecipe,
+  errors: readonly ErrorClass[] = [],
+): T => {
   let caller = callers.get(port);
   if (caller === undefined) {
     caller = new Caller(port);
@@ -109,7 +120,7 @@ export const remoteObject = <T extends object>(port: MessagePort, recipe: Object
   return new Proxy({} as T, {
     get: (_target, property) =>
       typeof property === "string" && property !== "then"
-        ? (...args: unknown[]) => via.call(recipe, property, args)
+        ? (...args: unknown[]) => via.call(recipe, property, args, errors)
         : undefined,
   });
 };

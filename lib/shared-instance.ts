@@ -1,4 +1,5 @@
 import type { MessagePort } from "node:worker_threads";
+import type { ErrorClass } from "./errors.ts";
 import { type ObjectRecipe, remoteObject } from "./remote-object.ts";
 
 /**
@@ -22,11 +23,16 @@ const slots = globalThis as { [HARNESS_PORT]?: MessagePort };
 
 /**
  * The instance for `recipe.key`: built here by `buildHere` the first time or, in a sandbox, the
- * harness's (built there by the factory `recipe.kind` names, with its args).
+ * harness's (built there by the factory `recipe.kind` names, with its args), whose errors come
+ * back as the class in `errors` with their name.
  */
-export const sharedInstance = <T extends object>(recipe: ObjectRecipe, buildHere: () => T): T => {
+export const sharedInstance = <T extends object>(
+  recipe: ObjectRecipe,
+  buildHere: () => T,
+  errors: readonly ErrorClass[] = [],
+): T => {
   const harnessPort = slots[HARNESS_PORT];
-  if (harnessPort !== undefined) return remoteObject<T>(harnessPort, recipe);
+  if (harnessPort !== undefined) return remoteObject<T>(harnessPort, recipe, errors);
   let instance = local.get(recipe.key);
   if (instance === undefined) {
     instance = buildHere();

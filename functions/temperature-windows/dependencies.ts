@@ -7,6 +7,7 @@ import {
 import type { WindowRules } from "../../core/window-engine.ts";
 import { sharedInstance } from "../../lib/shared-instance.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
+import { StateConflictError } from "../../state/errors.ts";
 import {
   MEMORY_WINDOW_STATE_STORE,
   MemoryWindowStateStore,
@@ -38,6 +39,8 @@ export const stateStoreFor = (
         args: [],
       },
       () => new MemoryWindowStateStore(),
+      // A conflict is retried in the invocation, from a fresh read: it must be recognised as one.
+      [StateConflictError],
     );
   }
   return new DynamoWindowStateStore({

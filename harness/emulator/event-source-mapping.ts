@@ -1,9 +1,6 @@
 import type { Admin, Consumer, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
 import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
-import type {
-  KafkaBatchResponse,
-  KafkaTriggerRecord,
-} from "../../functions/kafka-trigger-event.ts";
+import type { KafkaBatchResponse } from "../../functions/kafka-trigger-event.ts";
 import {
   type EventSource,
   localClusterArn,

@@ -1,6 +1,6 @@
 import { MessageChannel } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { SensorWindowsError } from "../../lib/errors.ts";
+import { CrossThreadError, type ErrorClass, SensorWindowsError } from "../../lib/errors.ts";
 import { type ObjectRecipe, remoteObject, serveObjects } from "../../lib/remote-object.ts";
 
 class ShelfFullError extends SensorWindowsError {
@@ -31,12 +31,12 @@ afterEach(() => {
 });
 
 /** A shelf served on one end of a channel, and its stand-in on the other. */
-const remoteShelf = () => {
+const remoteShelf = (errors: ErrorClass[] = []) => {
   const channel = new MessageChannel();
   channels.push(channel);
   const shelf = new Shelf();
   serveObjects(channel.port1, async () => shelf);
-  return remoteObject<Shelf>(channel.port2, recipe);
+  return remoteObject<Shelf>(channel.port2, recipe, errors);
 };
 
 describe("an object used through a message port", () => {
@@ -67,5 +67,18 @@ describe("an object used through a message port", () => {
     const shelf = remoteShelf() as Shelf & { sell(): Promise<void> };
     await expect(shelf.sell()).rejects.toThrow("shelf has no method sell");
     expect(await Promise.resolve(shelf)).toBe(shelf);
+  });
+
+  it("rebuilds an error as the class the caller knows by its name, so that instanceof holds", async () => {
+    const known = remoteShelf([ShelfFullError]);
+    const unknown = remoteShelf();
+    for (const shelf of [known, unknown]) {
+      await shelf.put("apples", 1);
+      await shelf.put("pears", 1);
+    }
+    const recognised = await known.put("plums", 1).catch((e: unknown) => e);
+    expect(recognised).toBeInstanceOf(ShelfFullError);
+    expect(recognised).toMatchObject({ message: "the shelf is full", retryable: false });
+    expect(await unknown.put("plums", 1).catch((e: unknown) => e)).toBeInstanceOf(CrossThreadError);
   });
 });
