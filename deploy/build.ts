@@ -33,6 +33,10 @@ export const buildFunction = async (name: string, outDir = join(root, "dist")) =
     target: "node20", // runs on the nodejs20.x and nodejs22.x runtimes; the template uses 22
     format: "esm",
     minify: true,
+    // Error classes keep their names (`StateConflictError`, not a minified letter): logs and the
+    // failure records say what failed, and errors crossing from the harness's shared-instances
+    // thread are recognised by name. https://esbuild.github.io/api/#keep-names
+    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
     legalComments: "none",

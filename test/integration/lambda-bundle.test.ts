@@ -75,3 +75,24 @@ process.exit(0);
     });
   });
 });
+
+describe("the built Lambda bundle's errors", () => {
+  it("keep their class names through minification, so logs and the harness recognise them", {
+    timeout: 120_000,
+  }, async () => {
+    const out = mkdtempSync(join(tmpdir(), "sensor-windows-bundle-"));
+    await buildFunction("aggregate-temperatures", out);
+    const run = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", 'await import("./aggregate-temperatures/index.mjs")'],
+      {
+        cwd: out,
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { PATH: process.env.PATH, STATE_STORE: "bogus" },
+      },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/ConfigError\b.*STATE_STORE/);
+  });
+});
