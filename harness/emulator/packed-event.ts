@@ -78,10 +78,10 @@ const layoutOf = (records: readonly PolledRecord[]) => {
   let headers = 0;
   for (const { message } of records) {
     bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0);
-    for (const [name, value] of headerEntries(message.headers)) {
-      bytes += Buffer.byteLength(name) + bytesOf(value).length;
+    forEachHeader(message.headers, (name, value) => {
+      bytes += name.length + value.length;
       headers++;
-    }
+    });
   }
   return { bytes, headers };
 };
@@ -103,12 +103,12 @@ const packRecord = (
   at.byte = copyInto(packed, key, packed.spans, span, at.byte);
   at.byte = copyInto(packed, value, packed.spans, span + 2, at.byte);
   packed.spans[span + 4] = at.header;
-  for (const [name, headerValue] of headerEntries(headers)) {
+  forEachHeader(headers, (name, headerValue) => {
     const h = at.header * HEADER_SPAN;
-    at.byte = copyInto(packed, Buffer.from(name), packed.headerSpans, h, at.byte);
-    at.byte = copyInto(packed, bytesOf(headerValue), packed.headerSpans, h + 2, at.byte);
+    at.byte = copyInto(packed, name, packed.headerSpans, h, at.byte);
+    at.byte = copyInto(packed, headerValue, packed.headerSpans, h + 2, at.byte);
     at.header++;
-  }
+  });
   packed.spans[span + 5] = at.header - (packed.spans[span + 4] as number);
 };
 
@@ -130,17 +130,31 @@ const copyInto = (
   return byte + data.length;
 };
 
-/** A message's headers as entries, one per value (kafkajs gives a list for a repeated name). */
-const headerEntries = function* (
+/** Calls `each` with every header's name and value as bytes, one call per value (kafkajs gives a list for a repeated name). */
+const forEachHeader = (
   headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
-): Generator<[string, Buffer | string | undefined]> {
+  each: (name: Buffer, value: Buffer) => void,
+): void => {
   if (headers === undefined) return;
   for (const name in headers) {
     const value = headers[name];
-    if (Array.isArray(value)) for (const v of value) yield [name, v];
-    else yield [name, value];
+    const nameBytes = utf8Of(name);
+    if (Array.isArray(value)) for (const v of value) each(nameBytes, bytesOf(v));
+    else each(nameBytes, bytesOf(value));
   }
 };
+
+/** A header name's UTF-8 bytes, remembered: a topic's records carry the same few names. */
+const utf8Of = (name: string): Buffer => {
+  let bytes = nameBytes.get(name);
+  if (bytes === undefined) {
+    if (nameBytes.size >= 1_000) nameBytes.clear();
+    bytes = Buffer.from(name);
+    nameBytes.set(name, bytes);
+  }
+  return bytes;
+};
+const nameBytes = new Map<string, Buffer>();
 
 const bytesOf = (value: Buffer | string | undefined): Buffer =>
   typeof value === "string" ? Buffer.from(value) : (value ?? EMPTY);
@@ -195,13 +209,30 @@ const unpackHeaders = (
   count: number,
 ): KafkaTriggerRecord["headers"] => {
   const headers: KafkaTriggerRecord["headers"] = [];
+  const spans = packed.headerSpans;
   for (let h = first * HEADER_SPAN; h < (first + count) * HEADER_SPAN; h += HEADER_SPAN) {
-    const spans = packed.headerSpans;
-    const nameStart = spans[h] as number;
-    const name = bytes.toString("utf8", nameStart, nameStart + (spans[h + 1] as number));
-    const valueStart = spans[h + 2] as number;
-    const value = bytes.subarray(valueStart, valueStart + (spans[h + 3] as number));
-    headers.push({ [name]: Array.from(value, (b) => (b > 127 ? b - 256 : b)) });
+    const name = headerName(bytes, spans[h] as number, spans[h + 1] as number);
+    headers.push({ [name]: signedBytes(bytes, spans[h + 2] as number, spans[h + 3] as number) });
   }
   return headers;
+};
+
+/** The last header name decoded: a batch's records mostly carry the same few. */
+let lastName = { bytes: Buffer.alloc(0), text: "" };
+
+const headerName = (bytes: Buffer, start: number, length: number): string => {
+  const raw = bytes.subarray(start, start + length);
+  if (!raw.equals(lastName.bytes))
+    lastName = { bytes: Buffer.from(raw), text: raw.toString("utf8") };
+  return lastName.text;
+};
+
+/** Bytes as Java's signed `byte`, as the trigger writes header values. */
+const signedBytes = (bytes: Buffer, start: number, length: number): number[] => {
+  const out = new Array<number>(length);
+  for (let i = 0; i < length; i++) {
+    const b = bytes[start + i] as number;
+    out[i] = b > 127 ? b - 256 : b;
+  }
+  return out;
 };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import fc from "fast-check";
 import type { KafkaMessage } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
@@ -188,4 +189,38 @@ describe("the event on its way to the sandbox, packed", () => {
       expect(unpacked).toEqual(JSON.parse(JSON.stringify(event)));
     },
   );
+});
+
+describe("packing, for any messages", () => {
+  const bytes = fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a));
+  const headerValue = fc.oneof(bytes, fc.array(bytes, { minLength: 1, maxLength: 3 }));
+  const kafkaMessage = fc.record({
+    offset: fc.nat({ max: 2 ** 40 }).map(String),
+    timestamp: fc.nat({ max: 2 ** 42 }).map(String),
+    key: fc.option(bytes),
+    value: fc.option(bytes),
+    headers: fc.dictionary(fc.string({ maxLength: 8 }), headerValue, { maxKeys: 3 }),
+  });
+  const batch = fc.array(fc.tuple(fc.nat({ max: 5 }), kafkaMessage), { maxLength: 30 });
+
+  it("unpacks to exactly the event its JSON would parse to, and counts its bytes", () => {
+    fc.assert(
+      fc.property(batch, (messages) => {
+        const source = { flavour: "msk" as const, bootstrapServers: ["b:9092"], clusterArn: "arn" };
+        const sorted = [...messages].sort(([a], [b]) => a - b);
+        const polled = sorted.map(([p, m]) => toPolledRecord("raw", p, m as KafkaMessage));
+        const records = sorted.map(([p, m]) => toTriggerRecord("raw", p, m as KafkaMessage));
+        const json = JSON.stringify(buildTriggerEvent(source, records));
+        const packed = packEvent(source, polled);
+        const unpacked = unpackEvent(
+          structuredClone(packed, { transfer: transferablesOf(packed) }),
+        );
+        expect(JSON.stringify(unpacked)).toBe(json);
+        polled.forEach((r, i) =>
+          expect(r.bytes).toBe(Buffer.byteLength(JSON.stringify(records[i]))),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
