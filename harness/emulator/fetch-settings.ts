@@ -21,16 +21,16 @@ export interface TriggerBatching {
 
 /**
  * The longest the broker holds a fetch without a batch's worth of bytes. The mapping gathers a
- * partial batch over the batching window itself (`FetchedRecords.dueAt`), across fetches: holding
- * each fetch for the whole window would let records arriving after its start miss their batch.
+ * partial batch over the batching window itself (`FetchedRecords.dueAt`), across fetches, from
+ * the moment its oldest record was fetched: a fetch held longer would delay each record, and so
+ * its batch, by up to as long again. 100 ms also keeps an idle poller from spinning.
  */
-export const MAX_FETCH_WAIT_MS = 500;
+export const MAX_FETCH_WAIT_MS = 100;
 
 /**
  * The kafkajs consumer's fetch settings for a trigger. The broker holds a fetch until enough bytes
- * for a full batch arrived, or for the batching window up to {@link MAX_FETCH_WAIT_MS} (at least
- * 100 ms, so an idle poller doesn't spin). Each partition's fetch is sized for one batch, never
- * more than the 6 MB an event may hold.
+ * for a full batch arrived, or {@link MAX_FETCH_WAIT_MS}. Each partition's fetch is sized for one
+ * batch, never more than the 6 MB an event may hold.
  * https://kafka.js.org/docs/consuming#options
  */
 export const fetchSettings = (
@@ -42,7 +42,7 @@ export const fetchSettings = (
     Math.max(MIN_FETCH_BYTES_PER_PARTITION, trigger.batchSize * FETCH_BYTES_PER_RECORD),
   );
   return {
-    maxWaitTimeInMs: Math.min(MAX_FETCH_WAIT_MS, Math.max(100, windowMs)),
+    maxWaitTimeInMs: MAX_FETCH_WAIT_MS,
     minBytes: windowMs === 0 ? 1 : Math.min(trigger.batchSize * 40, MAX_EVENT_BYTES),
     maxBytesPerPartition,
     // Kafka's limit for a whole fetch response (all partitions of a broker); at least one batch

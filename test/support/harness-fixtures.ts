@@ -48,32 +48,33 @@ export const refusingKafka = (kafka: Kafka, refusals: Refusals): Kafka =>
   new Proxy(kafka, {
     get(target, property, receiver) {
       if (property === "consumer")
-        return (config: Parameters<Kafka["consumer"]>[0]) => {
-          const consumer = target.consumer(config);
-          const commit = consumer.commitOffsets.bind(consumer);
-          consumer.commitOffsets = async (offsets) => {
-            if (refusals.commits <= 0) return commit(offsets);
-            refusals.commits--;
-            refusals.refused.commits++;
-            throw new KafkaJSError("offset commit refused (injected)", { retriable: true });
-          };
-          return consumer;
-        };
+        return (config: Parameters<Kafka["consumer"]>[0]) =>
+          refusing(target.consumer(config), "commitOffsets", refusals, "commits");
       if (property === "producer")
-        return (config: Parameters<Kafka["producer"]>[0]) => {
-          const producer = target.producer(config);
-          const send = producer.send.bind(producer);
-          producer.send = async (record) => {
-            if (refusals.sends <= 0) return send(record);
-            refusals.sends--;
-            refusals.refused.sends++;
-            throw new KafkaJSError("send refused (injected)", { retriable: true });
-          };
-          return producer;
-        };
+        return (config: Parameters<Kafka["producer"]>[0]) =>
+          refusing(target.producer(config), "send", refusals, "sends");
       return Reflect.get(target, property, receiver);
     },
   });
+
+/** `client`, its `method` failing (before sending anything) while `refusals[kind]` lasts. */
+const refusing = <C extends object>(
+  client: C,
+  method: keyof C & string,
+  refusals: Refusals,
+  kind: "commits" | "sends",
+): C => {
+  const original = (client[method] as (...args: unknown[]) => Promise<unknown>).bind(client);
+  Object.assign(client, {
+    [method]: async (...args: unknown[]) => {
+      if (refusals[kind] <= 0) return original(...args);
+      refusals[kind]--;
+      refusals.refused[kind]++;
+      throw new KafkaJSError(`${method} refused (injected)`, { retriable: true });
+    },
+  });
+  return client;
+};
 
 /** Creates a fresh topic, waits for its partitions' leaders and returns its name. */
 export const createTopic = async (admin: Admin, partitions = 1, prefix = "harness") => {
