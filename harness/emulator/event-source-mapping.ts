@@ -25,6 +25,7 @@ import {
 import { fetchSettings } from "./fetch-settings.ts";
 import { type BatchingRules, FetchedRecords, type PolledBatch } from "./fetched-records.ts";
 import type { Invoker } from "./invoker.ts";
+import { OffsetCommitter } from "./offset-committer.ts";
 import { packEvent } from "./packed-event.ts";
 
 export type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
@@ -101,6 +102,13 @@ export class EventSourceMapping {
   readonly #source: EventSource;
   readonly #fetched: FetchedRecords;
   readonly #running = new Set<RunningBatch>();
+  /** The partitions the group assigned to this consumer. */
+  #assigned = new Set<number>();
+  readonly #committer = new OffsetCommitter({
+    send: (offsets) => this.#tryCommit(offsets),
+    backoff: (attempt) => this.#backoff(attempt),
+    onCommitted: (offsets) => this.#recordCommitted(offsets),
+  });
   /** Partitions paused because a failing batch holds them and a batch's worth of theirs is fetched. */
   readonly #paused = new Set<number>();
   /** Partitions of batches that failed and are being retried. */
@@ -204,6 +212,7 @@ export class EventSourceMapping {
     this.#wake();
     this.#pauseFetching([{ topic: this.#o.trigger.topic }]);
     await Promise.all([...this.#running].map((r) => r.done));
+    await this.#committer.flush();
     await this.#consumer.disconnect();
     await this.#failureProducer?.disconnect();
     await this.#admin.disconnect();
@@ -321,7 +330,9 @@ export class EventSourceMapping {
    * elsewhere are dropped from their retries and not committed (the new owner redelivers them).
    */
   #onAssignment(partitions: readonly number[]): void {
-    const lost = this.#fetched.reassigned(new Set(partitions));
+    this.#assigned = new Set(partitions);
+    const lost = this.#fetched.reassigned(this.#assigned);
+    this.#committer.forget(lost);
     for (const running of this.#running) {
       for (const partition of lost)
         if (running.batch.commitOffsets.has(partition)) running.lost.add(partition);
@@ -424,7 +435,7 @@ export class EventSourceMapping {
   async #run(running: RunningBatch): Promise<void> {
     try {
       const done = running.batch.records.length === 0 || (await this.#deliver(running));
-      if (done) await this.#commit(running, running.batch.commitOffsets);
+      if (done) this.#commit(running, running.batch.commitOffsets);
     } catch (error) {
       // Only the failure destination's producer can throw here, and only once the mapping is
       // stopping: the batch is delivered again from the last commit at the next start.
@@ -433,39 +444,33 @@ export class EventSourceMapping {
   }
 
   /**
-   * Commits offsets (the next to read) of the partitions still assigned to this consumer, retrying
-   * a refused commit (a rebalance in progress, a coordinator moving, a busy broker) until it lands,
-   * the partition is assigned elsewhere or the mapping stops. The batch keeps its partitions
-   * meanwhile, so a partition's commits land in order and its next batch waits for them. A commit
-   * left failed would be lost until the partition's next batch, or forever on a quiet partition,
-   * and the records redelivered at the next restart. AWS does not document its poller's commit
-   * retries; this is the reading that neither loses nor repeats.
+   * Commits offsets (the next to read) of the partitions still assigned to this consumer, through
+   * the committer: in the background, retried until they land (a refused commit left failed would
+   * stay missing on a quiet partition, its records redelivered at the next start).
    */
-  async #commit(running: RunningBatch, offsets: ReadonlyMap<number, number>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const owned = [...offsets].filter(([partition]) => !running.lost.has(partition));
-      if (owned.length === 0) return;
-      if (await this.#tryCommit(owned, attempt)) return this.#recordCommitted(owned);
-      if (!(await this.#backoff(attempt))) return; // stopping: redelivered from the last commit
-    }
+  #commit(running: RunningBatch, offsets: ReadonlyMap<number, number>): void {
+    this.#committer.commit([...offsets].filter(([partition]) => !running.lost.has(partition)));
   }
 
-  /** One commit request; false (logged) when the broker refused it. */
-  async #tryCommit(owned: [number, number][], attempt: number): Promise<boolean> {
+  /** One commit request for the partitions still assigned here; false (logged) when refused. */
+  async #tryCommit(offsets: [number, number][]): Promise<boolean> {
     const { topic } = this.#o.trigger;
+    const owned = offsets.filter(([partition]) => this.#assigned.has(partition));
+    if (owned.length === 0) return true;
     try {
       await this.#consumer.commitOffsets(
         owned.map(([partition, offset]) => ({ topic, partition, offset: String(offset) })),
       );
       return true;
     } catch (error) {
-      this.#o.logger.warn("commit refused; retrying it", { attempt, offsets: owned, error });
+      this.#o.logger.warn("commit refused; retrying it", { offsets: owned, error });
       return false;
     }
   }
 
-  #recordCommitted(owned: [number, number][]): void {
-    for (const [partition, offset] of owned) {
+  #recordCommitted(offsets: [number, number][]): void {
+    for (const [partition, offset] of offsets) {
+      if (!this.#assigned.has(partition)) continue;
       this.#stats.partitions[partition] = {
         ...this.#stats.partitions[partition],
         committed: offset,
@@ -474,11 +479,11 @@ export class EventSourceMapping {
   }
 
   /** Commits past `records`: for each partition, the offset after its last record there. */
-  async #commitPast(running: RunningBatch, records: readonly PolledRecord[]): Promise<void> {
+  #commitPast(running: RunningBatch, records: readonly PolledRecord[]): void {
     const offsets = new Map<number, number>();
     for (const r of records)
       offsets.set(r.partition, Math.max(offsets.get(r.partition) ?? 0, r.offset + 1));
-    await this.#commit(running, offsets);
+    this.#commit(running, offsets);
   }
 
   /**
@@ -506,10 +511,10 @@ export class EventSourceMapping {
         this.#stats.batchesSucceeded++;
         this.#stats.recordsDelivered += current.length;
         this.#o.onDelivered(current.length);
-        if (queue.length > 0) await this.#commitPast(running, current);
+        if (queue.length > 0) this.#commitPast(running, current);
         continue;
       }
-      const failed = await this.#keepFailed(running, current, outcome);
+      const failed = this.#keepFailed(running, current, outcome);
       queue[0] = failed;
       this.#holdForRetries(running);
       attempts++;
@@ -525,7 +530,7 @@ export class EventSourceMapping {
         await this.#giveUp(failed, FailureCondition.retriesExhausted, attempts);
         queue.shift();
         attempts = 0;
-        if (queue.length > 0) await this.#commitPast(running, failed);
+        if (queue.length > 0) this.#commitPast(running, failed);
         continue;
       }
       if (this.#o.trigger.errorControls?.bisectBatchOnFunctionError && failed.length > 1) {
@@ -567,17 +572,17 @@ export class EventSourceMapping {
    * failed partition's records from its lowest failed offset. What came before is committed, and
    * the partitions without failures are committed entirely.
    */
-  async #keepFailed(
+  #keepFailed(
     running: RunningBatch,
     records: PolledRecord[],
     outcome: Extract<InvokeOutcome, { ok: false }>,
-  ): Promise<PolledRecord[]> {
+  ): PolledRecord[] {
     const retryFrom = outcome.retryFrom;
     if (retryFrom === undefined) return records;
     const succeeded = records.filter(
       (r) => r.offset < (retryFrom.get(r.partition) ?? Number.POSITIVE_INFINITY),
     );
-    await this.#commitPast(running, succeeded);
+    this.#commitPast(running, succeeded);
     return records.filter(
       (r) => r.offset >= (retryFrom.get(r.partition) ?? Number.POSITIVE_INFINITY),
     );
