@@ -1,13 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { ScheduledEvent } from "aws-lambda";
-import type { Kafka } from "kafkajs";
 import type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 import { DEFAULT_MEMORY_SIZE_MB } from "../../functions/lambda-context.ts";
 import { LocalAws } from "../../functions/local-aws.ts";
 import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
 import { type Counters, sumCounters } from "../../lib/function-metrics.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { EventSourceMapping, type MappingStats } from "./event-source-mapping.ts";
+import {
+  EventSourceMapping,
+  type MappingOptions,
+  type MappingStats,
+} from "./event-source-mapping.ts";
 import { type InProcessHandler, type Invoker, inProcessInvoker } from "./invoker.ts";
 import { SandboxPool } from "./sandbox-pool.ts";
 
@@ -45,21 +48,23 @@ export type ScheduledFunction = (
   memorySizeMb?: number;
 };
 
-export interface HarnessOptions {
+/**
+ * What the harness needs besides its functions: the cluster, the logger (its lines, and its
+ * sandboxes' at their own levels) and the mappings' settings, each applied to every function's
+ * mapping (`maxConcurrency` per function).
+ */
+export interface HarnessOptions
+  extends Pick<
+    MappingOptions,
+    | "kafka"
+    | "bootstrapServers"
+    | "logger"
+    | "maxConcurrency"
+    | "onePartitionPerEvent"
+    | "retryBackoff"
+  > {
   functions: HarnessFunction[];
   scheduled?: ScheduledFunction[];
-  kafka: Kafka;
-  bootstrapServers: string[];
-  /** The harness's lines, and its sandboxes' (each at its own level). */
-  logger: Logger;
-  /** Invocations in flight at once per function, each holding its own partitions. Default 10. */
-  maxConcurrency?: number;
-  /**
-   * Cut each event from one partition only (the harness's old behaviour), instead of mixing the
-   * partitions a poller holds, as Lambda does. Handlers must accept both.
-   */
-  onePartitionPerEvent?: boolean;
-  retryBackoff?: { initialMs: number; maxMs: number };
   /** Called after each successful invocation with the function's name and the records it took. */
   onDelivered?: (functionName: string, records: number) => void;
 }
