@@ -109,7 +109,7 @@ export class EventSourceMapping {
     backoff: (attempt) => this.#backoff(attempt),
     onCommitted: (offsets) => this.#recordCommitted(offsets),
   });
-  /** Partitions paused because a failing batch holds them and a batch's worth of theirs is fetched. */
+  /** Partitions paused because a failing batch holds them and their read-ahead is fetched. */
   readonly #paused = new Set<number>();
   /** Partitions of batches that failed and are being retried. */
   readonly #retrying = new Set<number>();
@@ -277,8 +277,9 @@ export class EventSourceMapping {
   /**
    * One fetch's messages of one partition, held until batches take them. The consumer fetches
    * again once every partition's fetch has been handed over, so this waits while the partition
-   * holds a batch's worth (kafkajs's own back-pressure, heart-beating meanwhile) — unless a failing
-   * batch holds the partition: then it is paused instead, so that the others keep being fetched.
+   * holds its read-ahead (`READ_AHEAD_BATCHES`; kafkajs's own back-pressure, heart-beating
+   * meanwhile), unless a failing batch holds the partition: then it is paused instead, so that the
+   * others keep being fetched.
    */
   async #onFetched(
     batch: { partition: number; messages: KafkaMessage[] },
@@ -311,7 +312,7 @@ export class EventSourceMapping {
   }
 
   #isBacklogged(partition: number): boolean {
-    return this.#fetched.isFull(partition, this.#o.trigger.batchSize);
+    return this.#fetched.isFull(partition, this.#o.trigger.batchSize * READ_AHEAD_BATCHES);
   }
 
   /** A promise the next `#wake()` settles. */
@@ -697,11 +698,9 @@ export class EventSourceMapping {
     return !this.#stopping;
   }
 
-  /** Resumes the partitions a batch just drained below a batch's worth. */
+  /** Resumes the partitions a batch just drained below their read-ahead. */
   #resumeDrained(partitions: Iterable<number>): void {
-    const drained = [...partitions].filter(
-      (p) => this.#paused.has(p) && !this.#fetched.isFull(p, this.#o.trigger.batchSize),
-    );
+    const drained = [...partitions].filter((p) => this.#paused.has(p) && !this.#isBacklogged(p));
     this.#resumeFetching(drained);
   }
 
@@ -723,6 +722,13 @@ export class EventSourceMapping {
     }
   }
 }
+
+/**
+ * How many batches' worth of records a partition may hold fetched before its fetching waits: two,
+ * so the next batch is in hand while one is in flight, and the consumer's next fetch (which waits
+ * for every partition) is not held up by one partition's batch. Bounded by 6 MB per partition too.
+ */
+const READ_AHEAD_BATCHES = 2;
 
 const isOk = () => true;
 const isNotOk = () => false;
