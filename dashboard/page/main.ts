@@ -43,6 +43,8 @@ const state = {
   ranked: [] as SensorSummary[],
   rankingStale: true,
   loaded: false,
+  /** Window loads under way: the charts are complete only when none is. */
+  loadsPending: 0,
 };
 
 // --- data in ---------------------------------------------------------------------------------
@@ -73,6 +75,15 @@ const loadSnapshot = async () => {
 };
 
 const loadWindows = async (sensors: string[]) => {
+  state.loadsPending++;
+  try {
+    await loadWindowsOf(sensors);
+  } finally {
+    state.loadsPending--;
+  }
+};
+
+const loadWindowsOf = async (sensors: string[]) => {
   for (let i = 0; i < sensors.length; i += MAX_SENSORS_PER_REQUEST) {
     const query = sensors
       .slice(i, i + MAX_SENSORS_PER_REQUEST)
@@ -331,7 +342,8 @@ window.setInterval(() => {
  * `windows` is what each chart draws (its uPlot data) with the count its tooltip shows.
  */
 const api = {
-  loaded: () => state.loaded && state.stats?.caughtUp === true,
+  /** The snapshot is in, the server has read the topics' history, and every shown chart's windows are loaded. */
+  loaded: () => state.loaded && state.stats?.caughtUp === true && state.loadsPending === 0,
   shownSensors: () =>
     [...$("charts").querySelectorAll<HTMLElement>(".card")].map((c) => c.dataset.sensor ?? ""),
   chart: (sensor: string) => state.cards.get(sensor)?.drawn() ?? null,

@@ -90,3 +90,13 @@ export class UnknownSharedInstanceError extends SensorWindowsError {
     );
   }
 }
+
+/** The group's AT_TIMESTAMP offsets could not be set before the mapping started. */
+export class StartingPositionError extends SensorWindowsError {
+  constructor(groupId: string, topic: string) {
+    super(
+      `could not set consumer group "${groupId}" on topic "${topic}" to its AT_TIMESTAMP offsets within 30 s (another member still in the group, or a busy broker); stop the group's other consumers and start again, or use a fresh group`,
+      { retryable: true },
+    );
+  }
+}

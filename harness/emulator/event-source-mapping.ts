@@ -14,6 +14,7 @@ import type { Logger } from "../../lib/logger.ts";
 import {
   BatchItemFailuresError,
   InvalidBatchItemFailureError,
+  StartingPositionError,
   TopicNotFoundError,
 } from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
@@ -246,11 +247,34 @@ export class EventSourceMapping {
       trigger.topic,
       (trigger.startingPositionTimestamp ?? 0) * 1000,
     );
+    const partitions = offsets.map((p) => ({ partition: p.partition, offset: p.offset }));
     await this.#admin.setOffsets({
       groupId: trigger.consumerGroupId,
       topic: trigger.topic,
-      partitions: offsets.map((p) => ({ partition: p.partition, offset: p.offset })),
+      partitions,
     });
+    await this.#untilPositioned(partitions);
+  }
+
+  /**
+   * kafkajs's `setOffsets` commits through a consumer of its own that it does not wait out: its
+   * offsets may land, and it may leave the group, after `setOffsets` returned. A consumer joining
+   * meanwhile would start from the beginning (TRIM_HORIZON) instead. So wait until the group is
+   * empty and holds the offsets.
+   */
+  async #untilPositioned(partitions: { partition: number; offset: string }[]): Promise<void> {
+    const { consumerGroupId: groupId, topic } = this.#o.trigger;
+    const deadline = Date.now() + POSITIONING_TIMEOUT_MS;
+    for (;;) {
+      const [committed] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+      const { groups } = await this.#admin.describeGroups([groupId]);
+      const held = partitions.every(
+        (p) => committed?.partitions.find((c) => c.partition === p.partition)?.offset === p.offset,
+      );
+      if (held && groups[0]?.members.length === 0) return;
+      if (Date.now() > deadline) throw new StartingPositionError(groupId, topic);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async #topicTimestampType(): Promise<TimestampType> {
@@ -729,6 +753,9 @@ export class EventSourceMapping {
  * for every partition) is not held up by one partition's batch. Bounded by 6 MB per partition too.
  */
 const READ_AHEAD_BATCHES = 2;
+
+/** How long the AT_TIMESTAMP positioning may take before the mapping refuses to start. */
+const POSITIONING_TIMEOUT_MS = 30_000;
 
 const isOk = () => true;
 const isNotOk = () => false;
