@@ -104,53 +104,12 @@ export const buildTriggerEvent = (
 /** Lambda's synchronous invocation payload limit, which closes a batch early. */
 export const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 
-/**
- * The size a record adds to the serialized event: exactly `Buffer.byteLength(JSON.stringify(record))`
- * plus a separating comma, counted without serializing. It runs once per consumed record, and
- * stringifying each one cost more than building it. Base64 and numbers need no escaping and are
- * ASCII; the topic and header names go through JSON.stringify, as they may hold anything.
- */
-export const recordJsonBytes = (record: KafkaTriggerRecord): number => {
-  let bytes =
-    RECORD_KEYS_BYTES +
-    jsonStringBytes(record.topic) +
-    numberJsonBytes(record.partition) +
-    numberJsonBytes(record.offset) +
-    numberJsonBytes(record.timestamp) +
-    record.timestampType.length +
-    headersJsonBytes(record.headers);
-  if (record.key !== undefined) bytes += KEY_BYTES + (record.key?.length ?? NULL_STRING_DELTA);
-  if (record.value !== undefined)
-    bytes += VALUE_BYTES + (record.value?.length ?? NULL_STRING_DELTA);
-  return bytes + 1;
-};
-
 /** `{"topic":,"partition":,"offset":,"timestamp":,"timestampType":"","headers":}` */
 const RECORD_KEYS_BYTES =
   '{"topic":,"partition":,"offset":,"timestamp":,"timestampType":"","headers":}'.length;
 /** `,"key":""` and `,"value":""` */
 const KEY_BYTES = ',"key":""'.length;
 const VALUE_BYTES = ',"value":""'.length;
-/** `null` instead of `""`: the builder omits null keys and values, but the type allows them. */
-const NULL_STRING_DELTA = "null".length - '""'.length;
-
-/** `[{"name":[1,-2]},...]` counted entry by entry: a header's bytes are one number each. */
-const headersJsonBytes = (headers: KafkaTriggerRecord["headers"]): number => {
-  let bytes = 2 + Math.max(0, headers.length - 1); // [] and the commas between headers
-  for (const header of headers) {
-    let keys = 0;
-    for (const name in header) {
-      const values = header[name] as readonly number[];
-      // "name":[...] with commas between the values
-      bytes += jsonStringBytes(name) + 3 + Math.max(0, values.length - 1);
-      for (const v of values) bytes += numberJsonBytes(v);
-      keys++;
-    }
-    bytes += 2 + Math.max(0, keys - 1); // {} and the commas between names
-  }
-  return bytes;
-};
-
 /** Characters of a number as JSON writes it; integers counted without making a string. */
 const numberJsonBytes = (n: number): number => {
   if (!Number.isSafeInteger(n)) return String(n).length;

@@ -3,6 +3,7 @@ import {
   buildTriggerEvent,
   type EventSource,
   type PolledRecord,
+  signedBytes,
   type TimestampType,
 } from "../../functions/kafka-trigger-event-builder.ts";
 
@@ -212,7 +213,9 @@ const unpackHeaders = (
   const spans = packed.headerSpans;
   for (let h = first * HEADER_SPAN; h < (first + count) * HEADER_SPAN; h += HEADER_SPAN) {
     const name = headerName(bytes, spans[h] as number, spans[h + 1] as number);
-    headers.push({ [name]: signedBytes(bytes, spans[h + 2] as number, spans[h + 3] as number) });
+    const valueStart = spans[h + 2] as number;
+    const value = bytes.subarray(valueStart, valueStart + (spans[h + 3] as number));
+    headers.push({ [name]: signedBytes(value) });
   }
   return headers;
 };
@@ -225,14 +228,4 @@ const headerName = (bytes: Buffer, start: number, length: number): string => {
   if (!raw.equals(lastName.bytes))
     lastName = { bytes: Buffer.from(raw), text: raw.toString("utf8") };
   return lastName.text;
-};
-
-/** Bytes as Java's signed `byte`, as the trigger writes header values. */
-const signedBytes = (bytes: Buffer, start: number, length: number): number[] => {
-  const out = new Array<number>(length);
-  for (let i = 0; i < length; i++) {
-    const b = bytes[start + i] as number;
-    out[i] = b > 127 ? b - 256 : b;
-  }
-  return out;
 };
