@@ -17,9 +17,8 @@ import {
  */
 export interface PackedEvent {
   source: EventSource;
-  /** Runs of consecutive records of one partition, in event order. */
-  runs: { topic: string; partition: number; count: number }[];
-  timestampTypes: TimestampType[];
+  /** Runs of consecutive records of one partition (one topic, one timestamp type), in event order. */
+  runs: Run[];
   offsets: Float64Array;
   timestamps: Float64Array;
   /** Per record: key start, key length (-1: null), value start, value length (-1: null), first header, headers. */
@@ -27,6 +26,13 @@ export interface PackedEvent {
   /** Per header value: name start, name length, value start, value length. */
   headerSpans: Int32Array;
   bytes: Uint8Array;
+}
+
+interface Run {
+  topic: string;
+  partition: number;
+  timestampType: TimestampType;
+  count: number;
 }
 
 const SPAN = 6;
@@ -61,7 +67,6 @@ export const packEvent = (source: EventSource, records: readonly PolledRecord[])
   const packed: PackedEvent = {
     source,
     runs: [],
-    timestampTypes: [],
     offsets: new Float64Array(records.length),
     timestamps: new Float64Array(records.length),
     spans: new Int32Array(records.length * SPAN),
@@ -94,9 +99,10 @@ const packRecord = (
   at: { byte: number; header: number },
 ): void => {
   const run = packed.runs.at(-1);
-  if (run?.partition === record.partition && run.topic === record.topic) run.count++;
-  else packed.runs.push({ topic: record.topic, partition: record.partition, count: 1 });
-  packed.timestampTypes[i] = record.timestampType;
+  const { topic, partition, timestampType } = record;
+  if (run?.partition === partition && run.topic === topic && run.timestampType === timestampType)
+    run.count++;
+  else packed.runs.push({ topic, partition, timestampType, count: 1 });
   packed.offsets[i] = record.offset;
   packed.timestamps[i] = record.timestamp;
   const { key, value, headers } = record.message;
@@ -180,7 +186,7 @@ export const unpackEvent = (packed: PackedEvent): KafkaTriggerEvent => {
 const unpackRecord = (
   packed: PackedEvent,
   bytes: Buffer,
-  run: { topic: string; partition: number },
+  run: Run,
   i: number,
 ): KafkaTriggerRecord => {
   const span = i * SPAN;
@@ -190,7 +196,7 @@ const unpackRecord = (
     partition: run.partition,
     offset: packed.offsets[i] as number,
     timestamp: packed.timestamps[i] as number,
-    timestampType: packed.timestampTypes[i] as TimestampType,
+    timestampType: run.timestampType,
     headers: unpackHeaders(packed, bytes, spans[span + 4] as number, spans[span + 5] as number),
   };
   const key = base64At(bytes, spans[span] as number, spans[span + 1] as number);
