@@ -91,11 +91,11 @@ export class UnknownSharedInstanceError extends SensorWindowsError {
   }
 }
 
-/** The group's AT_TIMESTAMP offsets could not be set before the mapping started. */
-export class StartingPositionError extends SensorWindowsError {
-  constructor(groupId: string, topic: string) {
+/** Offsets (AT_TIMESTAMP's starting ones) could not be committed for the group before it started. */
+export class GroupOffsetsCommitError extends SensorWindowsError {
+  constructor(groupId: string, topic: string, timeoutMs: number) {
     super(
-      `could not set consumer group "${groupId}" on topic "${topic}" to its AT_TIMESTAMP offsets within 30 s (another member still in the group, or a busy broker); stop the group's other consumers and start again, or use a fresh group`,
+      `could not commit consumer group "${groupId}"'s offsets on topic "${topic}" within ${timeoutMs / 1000} s: another member is still in the group, or the broker is busy; stop the group's other consumers and start again, or use a fresh group`,
       { retryable: true },
     );
   }

@@ -14,7 +14,6 @@ import type { Logger } from "../../lib/logger.ts";
 import {
   BatchItemFailuresError,
   InvalidBatchItemFailureError,
-  StartingPositionError,
   TopicNotFoundError,
 } from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
@@ -25,6 +24,7 @@ import {
 } from "./failure-destination.ts";
 import { fetchSettings } from "./fetch-settings.ts";
 import { type BatchingRules, FetchedRecords, type PolledBatch } from "./fetched-records.ts";
+import { positionAtTimestamp } from "./group-offsets.ts";
 import type { Invoker } from "./invoker.ts";
 import { OffsetCommitter } from "./offset-committer.ts";
 import { packEvent } from "./packed-event.ts";
@@ -234,47 +234,18 @@ export class EventSourceMapping {
     return structuredClone(this.#stats);
   }
 
-  /** The group has no committed offsets: LATEST / TRIM_HORIZON are the subscription's; AT_TIMESTAMP is set here. */
+  /** LATEST / TRIM_HORIZON are the subscription's; AT_TIMESTAMP is committed before joining. */
   async #applyStartingPosition(): Promise<void> {
-    const { trigger } = this.#o;
+    const { trigger, kafka } = this.#o;
     if (trigger.startingPosition !== StartingPosition.atTimestamp) return;
-    const [committed] = await this.#admin.fetchOffsets({
-      groupId: trigger.consumerGroupId,
-      topics: [trigger.topic],
-    });
-    if (committed?.partitions.some((p) => Number(p.offset) >= 0)) return; // StartingPosition is ignored
-    const offsets = await this.#admin.fetchTopicOffsetsByTimestamp(
-      trigger.topic,
-      (trigger.startingPositionTimestamp ?? 0) * 1000,
-    );
-    const partitions = offsets.map((p) => ({ partition: p.partition, offset: p.offset }));
-    await this.#admin.setOffsets({
+    await positionAtTimestamp({
+      kafka,
+      admin: this.#admin,
       groupId: trigger.consumerGroupId,
       topic: trigger.topic,
-      partitions,
+      timestampMs: (trigger.startingPositionTimestamp ?? 0) * 1000,
+      timeoutMs: POSITIONING_TIMEOUT_MS,
     });
-    await this.#untilPositioned(partitions);
-  }
-
-  /**
-   * kafkajs's `setOffsets` commits through a consumer of its own that it does not wait out: its
-   * offsets may land, and it may leave the group, after `setOffsets` returned. A consumer joining
-   * meanwhile would start from the beginning (TRIM_HORIZON) instead. So wait until the group is
-   * empty and holds the offsets.
-   */
-  async #untilPositioned(partitions: { partition: number; offset: string }[]): Promise<void> {
-    const { consumerGroupId: groupId, topic } = this.#o.trigger;
-    const deadline = Date.now() + POSITIONING_TIMEOUT_MS;
-    for (;;) {
-      const [committed] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
-      const { groups } = await this.#admin.describeGroups([groupId]);
-      const held = partitions.every(
-        (p) => committed?.partitions.find((c) => c.partition === p.partition)?.offset === p.offset,
-      );
-      if (held && groups[0]?.members.length === 0) return;
-      if (Date.now() > deadline) throw new StartingPositionError(groupId, topic);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 
   async #topicTimestampType(): Promise<TimestampType> {

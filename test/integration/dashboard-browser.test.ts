@@ -24,6 +24,7 @@ import {
 } from "../support/dashboard-fixtures.ts";
 import {
   brokers,
+  commitGroupOffsets,
   createTopic,
   messages,
   produce,
@@ -68,11 +69,13 @@ beforeAll(async () => {
   for (const partition of [0, 1, 2]) {
     await produce(kafka, topics.raw, messages(12, { partition, from: partition * 100 }));
   }
-  await admin.setOffsets({
-    groupId: group,
-    topic: topics.raw,
-    partitions: committed.map((offset, partition) => ({ partition, offset: String(offset) })),
-  });
+  await commitGroupOffsets(
+    kafka,
+    admin,
+    group,
+    topics.raw,
+    committed.map((offset, partition) => ({ partition, offset: String(offset) })),
+  );
   producer = kafka.producer(PRODUCER_CONFIG);
   await producer.connect();
   dashboard = await startDashboard({

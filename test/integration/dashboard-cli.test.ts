@@ -5,6 +5,7 @@ import type { Snapshot } from "../../dashboard/protocol.ts";
 import { lastClosedEnd, waveWindows, windowMessage } from "../support/dashboard-fixtures.ts";
 import {
   brokers,
+  commitGroupOffsets,
   createTopic,
   eventually,
   messages,
@@ -90,14 +91,10 @@ describe("npm run dashboard", () => {
       ...messages(9, { partition: 0 }),
       ...messages(4, { partition: 1, from: 100 }),
     ]);
-    await admin.setOffsets({
-      groupId: group,
-      topic: raw,
-      partitions: [
-        { partition: 0, offset: "5" },
-        { partition: 1, offset: "4" },
-      ],
-    });
+    await commitGroupOffsets(kafka, admin, group, raw, [
+      { partition: 0, offset: "5" },
+      { partition: 1, offset: "4" },
+    ]);
 
     const r = run([
       "--brokers",

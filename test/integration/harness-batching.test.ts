@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { KafkaHandler } from "../../functions/kafka-trigger-event.ts";
 import { MAX_EVENT_BYTES } from "../../functions/kafka-trigger-event-builder.ts";
-import { TopicNotFoundError } from "../../harness/emulator/errors.ts";
+import { GroupOffsetsCommitError, TopicNotFoundError } from "../../harness/emulator/errors.ts";
+import { positionAtTimestamp } from "../../harness/emulator/group-offsets.ts";
 import {
   brokers,
+  commitGroupOffsets,
   committedOffsets,
   createTopic,
   eventually,
@@ -283,6 +285,55 @@ describe("starting position applies only to a group without commits", () => {
     );
     await eventually("3 records", () => recorded.delivered() === 3);
     expect(recorded.byPartition.get(0)).toEqual([3, 4, 5]);
+  });
+
+  it("AT_TIMESTAMP is ignored once the group has committed", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    const t = 1_714_564_800_000;
+    await produce(
+      kafka,
+      topic,
+      messages(6).map((m, i) => ({ ...m, timestamp: String(t + i * 1000) })),
+    );
+    await commitGroupOffsets(kafka, admin, groupId, topic, [{ partition: 0, offset: "1" }]);
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        startingPosition: "AT_TIMESTAMP",
+        startingPositionTimestamp: t / 1000 + 3,
+      }),
+    );
+    await eventually("5 records", () => recorded.delivered() === 5);
+    expect(recorded.byPartition.get(0)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("AT_TIMESTAMP refuses to position a group another consumer is in, naming the group and the fix", async () => {
+    const topic = await createTopic(admin, 2);
+    const groupId = uniqueName("group");
+    const other = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    await other.connect();
+    try {
+      await other.subscribe({ topic });
+      await other.run({ eachMessage: async () => {} });
+      await groupHasJoined(admin, groupId);
+      const positioning = positionAtTimestamp({
+        kafka,
+        admin,
+        groupId,
+        topic,
+        timestampMs: Date.now(),
+        timeoutMs: 3_000,
+      });
+      await expect(positioning).rejects.toThrow(GroupOffsetsCommitError);
+      await expect(positioning).rejects.toThrow(
+        new RegExp(`"${groupId}".*stop the group's other consumers`),
+      );
+    } finally {
+      await other.disconnect();
+    }
   });
 
   it("TRIM_HORIZON is ignored once the group has committed: a restarted harness resumes from the last commit", async () => {

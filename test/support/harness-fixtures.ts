@@ -13,6 +13,7 @@ import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type { KafkaHandler, KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import { resolveTrigger, type TriggerInput } from "../../functions/trigger-declaration.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
+import { commitAsSoleMember, type PartitionOffset } from "../../harness/emulator/group-offsets.ts";
 import {
   type FunctionCode,
   type Harness,
@@ -231,6 +232,23 @@ export const committedOffsets = async (
 };
 
 /** Reads every message of `topic` from the beginning until `count` arrived. */
+/** Commits a group's offsets as its sole member, so that a consumer joining next reads them. */
+export const commitGroupOffsets = (
+  kafka: Kafka,
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  offsets: PartitionOffset[],
+) =>
+  commitAsSoleMember({
+    kafka,
+    admin,
+    groupId,
+    topic,
+    offsets: async () => offsets,
+    timeoutMs: 20_000,
+  });
+
 export const readTopic = async (kafka: Kafka, topic: string, count: number, timeoutMs = 20_000) => {
   const consumer = kafka.consumer({ groupId: uniqueName("reader") });
   await consumer.connect();
