@@ -158,9 +158,15 @@ const speedRow = (
     "decode floor",
     floor,
   );
+  // Issue 16's goals: most of the decode floor with a few sensors, and with a fleet's many
+  // sensors, each reading touching a cold one, still a good part of it.
   if (!dynamodb && label.startsWith("batch 10,000, 5 sensors")) {
-    row.target = ">= 60% of floor and >= 500,000/s";
-    row.met = value.median >= 500_000 && (row.ratio ?? 0) >= 0.6;
+    row.target = ">= 80% of floor";
+    row.met = (row.ratio ?? 0) >= 0.8;
+  }
+  if (!dynamodb && label.startsWith("batch 10,000, 10,000 sensors")) {
+    row.target = ">= 40% of floor";
+    row.met = (row.ratio ?? 0) >= 0.4;
   }
   if (dynamodb && label.startsWith("batch 10,000, 5 sensors")) {
     row.target = ">= 200,000/s";
