@@ -79,7 +79,8 @@ Options:
   --idle-timeout MS  handler-* with idle closing on (IDLE_TIMEOUT_MS), to compare with a run
                      without it: what the idle sweep's index costs the handler's normal path
   --cpu-prof DIR     write a V8 CPU profile of every child process (harness, bare consumer, ...)
-                     to DIR, to open in Chrome DevTools or speedscope
+                     and of each harness sandbox (worker thread) to DIR, to open in Chrome
+                     DevTools or speedscope; the function's bundle is then built unminified
   -h, --help         this help
 
 Environment: KAFKA_BROKERS (default localhost:19092), DYNAMODB_ENDPOINT (default

@@ -21,7 +21,12 @@ const compressedSize = (dir: string, files: readonly string[]): number =>
  * `functions/<function>/handler.ts` into `dist/<function>/index.mjs` (handler `index.handler`),
  * the folder the template's CodeUri names. Every registered function is built (functions/registry.ts).
  */
-export const buildFunction = async (name: string, outDir = join(root, "dist")) => {
+export const buildFunction = async (
+  name: string,
+  outDir = join(root, "dist"),
+  // Unminified, a CPU profile names the bundle's functions (the bench's `--cpu-prof`).
+  options: { minify: boolean } = { minify: true },
+) => {
   const dir = join(outDir, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -32,7 +37,7 @@ export const buildFunction = async (name: string, outDir = join(root, "dist")) =
     platform: "node",
     target: "node20", // runs on the nodejs20.x and nodejs22.x runtimes; the template uses 22
     format: "esm",
-    minify: true,
+    minify: options.minify,
     // Error classes keep their names (`StateConflictError`, not a minified letter): logs and the
     // failure records say what failed, and errors crossing from the harness's shared-instances
     // thread are recognised by name. https://esbuild.github.io/api/#keep-names

@@ -20,6 +20,9 @@ export const profileChildrenInto = (dir: string): void => {
   profileDir = dir;
 };
 
+/** Whether children are profiled: bundles are then built unminified, so profiles name functions. */
+export const profilingChildren = (): boolean => profileDir !== undefined;
+
 /**
  * Starts `bench/children/<script>` in its own process, so that what it measures (RSS, a consumer's
  * throughput) is not mixed with the bench's own work. The child gets `input` as one JSON argument,

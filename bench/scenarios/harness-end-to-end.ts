@@ -24,7 +24,7 @@ import {
   repeatPaired,
   summarize,
 } from "../measure.ts";
-import { runChild } from "./child-process.ts";
+import { profilingChildren, runChild } from "./child-process.ts";
 
 const kafka = () =>
   new Kafka({
@@ -146,7 +146,9 @@ const windowsUnlike = async (topic: string, expected: readonly ExpectedWindow[])
 /** The function's bundle, as `npm run build` makes it, in a temporary directory. */
 const buildBundle = async () => {
   const dir = mkdtempSync(join(tmpdir(), "bench-bundle-"));
-  const built = await buildFunction("aggregate-temperatures", dir);
+  const built = await buildFunction("aggregate-temperatures", dir, {
+    minify: !profilingChildren(),
+  });
   return {
     module: pathToFileURL(join(built.dir, "index.mjs")).href,
     dispose: () => rmSync(dir, { recursive: true, force: true }),

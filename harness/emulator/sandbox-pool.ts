@@ -45,6 +45,10 @@ const INIT_LIMIT_MS = 10_000;
 /** Each sandbox's young generation (its short-lived objects' space): see `Sandbox`. */
 const SANDBOX_YOUNG_GENERATION_MB = 8;
 
+/** `--cpu-prof` and its settings (`--cpu-prof-dir=...`, `--cpu-prof-interval=...`) among `flags`. */
+export const cpuProfilerFlags = (flags: readonly string[]): string[] =>
+  flags.filter((flag) => flag === "--cpu-prof" || flag.startsWith("--cpu-prof-"));
+
 const BOOTSTRAP = new URL("./sandbox-bootstrap.mjs", import.meta.url);
 const RUNTIME = new URL("./sandbox-runtime.ts", import.meta.url).href;
 
@@ -95,9 +99,10 @@ class Sandbox {
         // 10 000. https://nodejs.org/docs/latest-v20.x/api/worker_threads.html#worker-resourcelimits
         maxYoungGenerationSizeMb: SANDBOX_YOUNG_GENERATION_MB,
       },
-      // The bootstrap installs tsx itself (for TypeScript); the harness's own flags (profilers...)
-      // are not for the sandbox.
-      execArgv: [],
+      // The bootstrap installs tsx itself (for TypeScript), so the harness's own flags are not for
+      // the sandbox, except a CPU profiler's: a harness run with `--cpu-prof` profiles its
+      // sandboxes too, each into a file of its own, where the function's time is spent.
+      execArgv: cpuProfilerFlags(process.execArgv),
     });
     // An idle sandbox does not keep the harness alive; an invocation's timer does.
     this.#worker.unref();
