@@ -195,16 +195,26 @@ export const capturingLogger = () => {
   return { logger, lines };
 };
 
-/** Polls until `predicate` holds, or fails after `timeoutMs` with `what`. */
+/**
+ * Polls until `predicate` holds, or fails after `timeoutMs` with `what`. A predicate that throws
+ * (a busy broker answering "not the coordinator", a request timing out) has not held yet: it is
+ * asked again, and its last error is the timeout's cause.
+ */
 export const eventually = async (
   what: string,
   predicate: () => boolean | Promise<boolean>,
   timeoutMs = 20_000,
 ) => {
   const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await predicate()) return;
+    } catch (error) {
+      lastError = error;
+    }
     if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`, { cause: lastError });
     await new Promise((r) => setTimeout(r, 50));
   }
 };
