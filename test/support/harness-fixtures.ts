@@ -241,7 +241,6 @@ export const committedOffsets = async (
   return new Map((offsets?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
 };
 
-/** Reads every message of `topic` from the beginning until `count` arrived. */
 /** Commits a group's offsets as its sole member, so that a consumer joining next reads them. */
 export const commitGroupOffsets = (
   kafka: Kafka,
@@ -259,6 +258,7 @@ export const commitGroupOffsets = (
     timeoutMs: 20_000,
   });
 
+/** Reads every message of `topic` from the beginning until `count` arrived. */
 export const readTopic = async (kafka: Kafka, topic: string, count: number, timeoutMs = 20_000) => {
   const consumer = kafka.consumer({ groupId: uniqueName("reader") });
   await consumer.connect();
