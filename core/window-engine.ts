@@ -382,7 +382,13 @@ export const overlay = <K, V>(base: ReadonlyMap<K, V>, changes: ReadonlyMap<K, V
  * closing change the array; the window objects are shared, as folding replaces rather than
  * changes them).
  */
-const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({ ...s, windows: s.windows.slice() });
+const copySensor = <S>(s: SensorState<S>): SensorState<S> => ({
+  sensor: s.sensor,
+  streamTime: s.streamTime,
+  windows: s.windows.slice(),
+  closedThrough: s.closedThrough,
+  lastReadingAt: s.lastReadingAt,
+});
 
 const maxTime = (a: number | null, b: number | null): number | null =>
   a === null ? b : b === null ? a : Math.max(a, b);
