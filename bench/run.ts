@@ -2,15 +2,17 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { lambdaHeapFlags } from "../functions/lambda-heap.ts";
+import { kafkaFunctionNamed } from "../functions/registry.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { startStack } from "../stack/stack.ts";
 import { StackNotUpError } from "./errors.ts";
 import { count, progress, type ResultRow, resultTable } from "./measure.ts";
-import { profileChildrenInto } from "./scenarios/child-process.ts";
+import { profileChildrenInto, runChild } from "./scenarios/child-process.ts";
 import { coldStartScenario } from "./scenarios/cold-start.ts";
-import { handlerScenario } from "./scenarios/handler.ts";
+import type { HandlerScenarioOptions } from "./scenarios/handler.ts";
 import { handlerMemoryScenario } from "./scenarios/handler-memory.ts";
 import { harnessScenario } from "./scenarios/harness-end-to-end.ts";
 import { latencyScenario } from "./scenarios/latency.ts";
@@ -25,15 +27,24 @@ interface RunOptions {
   idleTimeoutMs: number | undefined;
 }
 
-/** Scenarios 1 and 2: the handler with one store, at the given or the default batch sizes. */
+/**
+ * Scenarios 1 and 2: the handler with one store, at the given or the default batch sizes, in a
+ * child process with the heap Lambda gives the function's declared MemorySize.
+ */
 const handlerWith = (store: "memory" | "dynamodb") => (o: RunOptions) =>
-  handlerScenario({
-    quick: o.quick,
-    store,
-    // DynamoDB's cost table: the smallest and the largest batch, at four fleet sizes.
-    sizes: o.sizes ?? (store === "memory" ? [100, 1_000, 10_000] : [100, 10_000]),
-    idleTimeoutMs: o.idleTimeoutMs,
-  });
+  runChild<ResultRow[]>(
+    "handler-scenario.ts",
+    {
+      quick: o.quick,
+      store,
+      // DynamoDB's cost table: the smallest and the largest batch, at four fleet sizes.
+      sizes: o.sizes ?? (store === "memory" ? [100, 1_000, 10_000] : [100, 10_000]),
+      idleTimeoutMs: o.idleTimeoutMs,
+    } satisfies HandlerScenarioOptions,
+    {
+      nodeFlags: lambdaHeapFlags(kafkaFunctionNamed("aggregate-temperatures").trigger.memorySizeMb),
+    },
+  );
 
 /** Each scenario, by the name `--scenario` takes, and whether it needs the local stack. */
 const SCENARIOS = {
