@@ -74,6 +74,8 @@ Scenarios (all by default, in this order):
   handler-memory     1. handler + in-memory store vs the decode floor, batches of 100..10 000,
                         5 and 10 000 sensors
   handler-dynamodb   2. the same with DynamoDB Local, and DynamoDB requests per batch
+                        (1 and 2 in a process with the V8 heap Lambda gives the function's
+                        MemorySize, as its Node.js runtime starts node)
   harness            3. harness + function end to end on a pre-filled 6-partition topic vs a bare
                         kafkajs consumer, and the harness with a no-op function (its own cost);
                         4. the harness process's peak RSS
