@@ -1,10 +1,7 @@
-import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { Admin, Consumer, Kafka, PartitionOffset } from "kafkajs";
 import { GroupOffsetsCommitError } from "./errors.ts";
 
-export interface PartitionOffset {
-  partition: number;
-  offset: string;
-}
+export type { PartitionOffset };
 
 export interface GroupCommit {
   kafka: Kafka;
@@ -26,7 +23,7 @@ export interface GroupCommit {
  * and its leaving may land after it returned, and a consumer joining meanwhile starts from its
  * default position instead. It also sleeps a full fetch wait (5 s) before returning.
  */
-export async function commitAsSoleMember(commit: GroupCommit): Promise<void> {
+export const commitAsSoleMember = async (commit: GroupCommit): Promise<void> => {
   const { kafka, admin, groupId, topic, timeoutMs } = commit;
   const partitions = (await admin.fetchTopicOffsets(topic)).length;
   // Paused, it fetches nothing; a short fetch wait lets it leave without sleeping out the default.
@@ -54,16 +51,11 @@ export async function commitAsSoleMember(commit: GroupCommit): Promise<void> {
     clearTimeout(timer);
     await member.disconnect();
   }
-}
+};
 
-export interface TimestampPosition {
-  kafka: Kafka;
-  admin: Admin;
-  groupId: string;
-  topic: string;
+export interface TimestampPosition extends Omit<GroupCommit, "offsets"> {
   /** Epoch milliseconds; each partition starts at its first record at or after it. */
   timestampMs: number;
-  timeoutMs: number;
 }
 
 /**
@@ -73,7 +65,7 @@ export interface TimestampPosition {
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-starting-positions.html), so a group that
  * has committed anything, even while this was joining, is left alone.
  */
-export async function positionAtTimestamp(position: TimestampPosition): Promise<void> {
+export const positionAtTimestamp = async (position: TimestampPosition): Promise<void> => {
   const { admin, groupId, topic, timestampMs } = position;
   if (await hasCommittedOffsets(admin, groupId, topic)) return;
   await commitAsSoleMember({
@@ -81,24 +73,21 @@ export async function positionAtTimestamp(position: TimestampPosition): Promise<
     offsets: async () =>
       (await hasCommittedOffsets(admin, groupId, topic))
         ? []
-        : (await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map(
-            ({ partition, offset }) => ({ partition, offset }),
-          ),
+        : await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs),
   });
-}
+};
 
-async function hasCommittedOffsets(admin: Admin, groupId: string, topic: string) {
+const hasCommittedOffsets = async (admin: Admin, groupId: string, topic: string) => {
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return committed?.partitions.some((p) => Number(p.offset) >= 0) ?? false;
-}
+};
 
 /** Resolves once a join gives this consumer all the topic's partitions, i.e. it is alone in the group. */
-function joinedWithEveryPartition(consumer: Consumer, topic: string, partitions: number) {
-  return new Promise<void>((resolve) => {
+const joinedWithEveryPartition = (consumer: Consumer, topic: string, partitions: number) =>
+  new Promise<void>((resolve) => {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       if ((payload.memberAssignment[topic]?.length ?? 0) === partitions) resolve();
     });
   });
-}
 
 const noop = async () => {};
