@@ -7,6 +7,7 @@ import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Kafka, logLevel } from "kafkajs";
 import { buildFunction } from "../../deploy/build.ts";
 import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
+import { HARNESS_NODE_FLAGS } from "../../harness/commands/node-flags.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { defaultGeneratorOptions } from "../../harness/producer/reading-generator.ts";
 import { produceReadings } from "../../harness/producer/reading-producer.ts";
@@ -272,6 +273,7 @@ const runHarness = async (
         module: how.module,
       } satisfies HarnessChildInput,
       {
+        nodeFlags: [...HARNESS_NODE_FLAGS],
         env: {
           STATE_STORE: how.store,
           ...(table === undefined
@@ -334,11 +336,12 @@ const measureBatchSize = async (input: Input, batchSize: number): Promise<BatchS
   const paired = await repeatPaired(
     input.repetitions,
     async () => {
-      const r = await runChild<BareConsumerResult>("bare-consumer.ts", {
-        topic: input.raw,
-        total: input.total,
-        batchSize,
-      } satisfies BareConsumerInput);
+      const r = await runChild<BareConsumerResult>(
+        "bare-consumer.ts",
+        { topic: input.raw, total: input.total, batchSize } satisfies BareConsumerInput,
+        // The harness's own heap settings, so that memory compares like with like.
+        { nodeFlags: [...HARNESS_NODE_FLAGS] },
+      );
       m.barePeaks.push(r.peakRssMb);
       return perSecond(r.records, r.ms);
     },

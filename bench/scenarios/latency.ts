@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type Consumer, Kafka, logLevel, type Producer } from "kafkajs";
 import { trigger as declaredTrigger } from "../../functions/aggregate-temperatures/trigger.ts";
 import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
+import { HARNESS_NODE_FLAGS } from "../../harness/commands/node-flags.ts";
 import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import {
   defaultGeneratorOptions,
@@ -124,6 +125,7 @@ const startHarnessChild = (options: LatencyRun, raw: string, out: string, broker
       startingPosition: "LATEST",
     } satisfies HarnessChildInput,
     {
+      nodeFlags: [...HARNESS_NODE_FLAGS],
       env: {
         STATE_STORE: "memory",
         OUTPUT_TOPIC: out,

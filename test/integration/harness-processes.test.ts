@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
+import { HARNESS_NODE_FLAGS } from "../../harness/commands/node-flags.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import {
   brokers,
@@ -47,6 +48,7 @@ const startHarnessProcess = async (s: Setup): Promise<ChildProcess> => {
   const child = spawn(
     process.execPath,
     [
+      ...HARNESS_NODE_FLAGS,
       "--import",
       "tsx",
       "harness/commands/cli.ts",
