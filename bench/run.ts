@@ -77,7 +77,8 @@ Scenarios (all by default, in this order):
                         (1 and 2 in a process with the V8 heap Lambda gives the function's
                         MemorySize, as its Node.js runtime starts node)
   harness            3. harness + function end to end on a pre-filled 6-partition topic vs a bare
-                        kafkajs consumer, and the harness with a no-op function (its own cost);
+                        kafkajs consumer, and vs that consumer producing the windows' records
+                        (Kafka alone), and the harness with a no-op function (its own cost);
                         4. the harness process's peak RSS
   handler-rss        4. RSS of the handler over 1 000 batches of 10 000 (start vs end)
   latency            5. produce-to-output latency of closing records at 10 000 readings/s

@@ -3,9 +3,22 @@
  * same fetch settings as the harness's event source mapping, doing nothing with the records but
  * count them. Prints records and the time from joining the group to the end of the last batch
  * (connection set-up and group join left out, as for the harness).
+ *
+ * With `produce`, it also produces as many window records as the function emits for the readings
+ * it read, as the function does (its producer settings, its record sink, records of the same shape
+ * and header), and nothing else: what Kafka's client and broker alone cost the pipeline.
  */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
+import { temperatureAggregation } from "../../core/temperature-aggregation.ts";
+import { ClosedBy } from "../../core/window-state.ts";
+import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
+import { windowRecord } from "../../functions/output-records.ts";
+import {
+  kafkaRecordSink,
+  type OutputRecord,
+  type RecordSink,
+} from "../../functions/record-sink.ts";
 import { fetchSettings } from "../../harness/emulator/fetch-settings.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { childInput, peakRssMb, reportResult } from "./protocol.ts";
@@ -15,6 +28,8 @@ export interface BareConsumerInput {
   total: number;
   /** The harness's batch size it is compared with: the fetch settings follow it. */
   batchSize: number;
+  /** Also produce window records: `perReading` of them for each reading read (fractions carried over). */
+  produce?: { topic: string; perReading: number };
 }
 
 export interface BareConsumerResult {
@@ -36,6 +51,7 @@ const consumer = kafka.consumer({
 });
 await consumer.connect();
 await consumer.subscribe({ topic: input.topic, fromBeginning: true });
+const output = input.produce === undefined ? undefined : await windowsOutput(kafka, input.produce);
 let records = 0;
 let joinedAt: number | undefined;
 let lastEnd = 0;
@@ -47,14 +63,45 @@ await new Promise<void>((resolve) => {
     partitionsConsumedConcurrently: 10,
     eachBatch: async ({ batch }) => {
       records += batch.messages.length;
+      await output?.after(batch.messages.length);
       lastEnd = performance.now();
       if (records >= input.total) resolve();
     },
   });
 });
 await consumer.disconnect();
+await output?.disconnect();
 reportResult({
   records,
   ms: joinedAt === undefined ? 0 : lastEnd - joinedAt,
   peakRssMb: peakRssMb(),
 } satisfies BareConsumerResult);
+
+/**
+ * The windows' records a function emits for the readings read, produced as it produces them.
+ * Five sensors, windows of 10 s one after the other, a summary of four readings: the shape and
+ * size of the bench's windows.
+ */
+async function windowsOutput(kafka: Kafka, produce: NonNullable<BareConsumerInput["produce"]>) {
+  const producer = kafka.producer(PRODUCER_CONFIG);
+  await producer.connect();
+  const sink: RecordSink = kafkaRecordSink(producer);
+  let owed = 0;
+  let made = 0;
+  const nextWindow = (): OutputRecord => {
+    made++;
+    const start = 1_700_000_000_000 + Math.floor(made / 5) * 10_000;
+    const result = { count: 4, min: 20.25, max: 23.5, mean: 21.8125 };
+    const window = { sensor: `sensor-${made % 5}`, start, end: start + 10_000, result };
+    return windowRecord({ ...window, closedBy: ClosedBy.streamTime }, temperatureAggregation);
+  };
+  return {
+    after: async (readings: number) => {
+      owed += readings * produce.perReading;
+      const records: OutputRecord[] = [];
+      for (; owed >= 1; owed--) records.push(nextWindow());
+      if (records.length > 0) await sink.send([{ topic: produce.topic, records }]);
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}

@@ -211,7 +211,8 @@ interface Input {
  * Scenario 3, and the harness part of scenario 4: records/s from a pre-filled 6-partition topic
  * through the harness as `npm run harness` runs it (the function's bundle in sandboxes, the
  * in-memory store in the harness's main thread; at batch 10 000 also with DynamoDB Local), next to
- * a bare kafkajs consumer reading the same topic, alternating, in the same run; the harness with a
+ * a bare kafkajs consumer reading the same topic, alternating, in the same run; that consumer
+ * producing the windows' records too (what Kafka alone costs the pipeline); the harness with a
  * function that does nothing (its own cost); the harness process's peak RSS and whether it stays
  * flat; and parity: every run's windows equal to brute force over the input. Each consumer runs
  * in a fresh process with a fresh group (and a fresh table, a fresh output topic).
@@ -302,6 +303,8 @@ const runHarness = async (
 /** What the runs at one batch size measured. */
 interface BatchSizeSamples {
   bare: number[];
+  /** The bare consumer producing the windows' records too: Kafka's own cost of the pipeline. */
+  kafkaAlone: number[];
   harness: number[];
   noop: number[];
   dynamodb: number[];
@@ -315,10 +318,31 @@ interface BatchSizeSamples {
 /** At batch 10 000 the harness also runs with DynamoDB Local as its store. */
 const withDynamoDb = (batchSize: number) => batchSize === 10_000;
 
+/**
+ * Records/s of the bare consumer producing, as it reads, the records of the windows the function
+ * emits for those readings, with the function's producer: what consuming and producing alone cost,
+ * with no event, sandbox or window logic.
+ */
+const consumeAndProduce = async (input: Input, batchSize: number): Promise<number> => {
+  const topic = await input.outputTopic();
+  const r = await runChild<BareConsumerResult>(
+    "bare-consumer.ts",
+    {
+      topic: input.raw,
+      total: input.total,
+      batchSize,
+      produce: { topic, perReading: input.expected.length / input.total },
+    } satisfies BareConsumerInput,
+    { nodeFlags: [...HARNESS_NODE_FLAGS] },
+  );
+  return perSecond(r.records, r.ms);
+};
+
 /** The bare consumer and the harness runs at one batch size, alternating. */
 const measureBatchSize = async (input: Input, batchSize: number): Promise<BatchSizeSamples> => {
   progress(`harness end to end, batch ${count(batchSize)}: ${input.repetitions.runs} runs of each`);
   const m = {
+    kafkaAlone: [] as number[],
     noop: [] as number[],
     dynamodb: [] as number[],
     peaks: [] as number[],
@@ -343,6 +367,7 @@ const measureBatchSize = async (input: Input, batchSize: number): Promise<BatchS
         { nodeFlags: [...HARNESS_NODE_FLAGS] },
       );
       m.barePeaks.push(r.peakRssMb);
+      m.kafkaAlone.push(await consumeAndProduce(input, batchSize));
       return perSecond(r.records, r.ms);
     },
     async () => {
@@ -388,6 +413,7 @@ const throughputRows = (
   m: BatchSizeSamples,
 ): ResultRow[] => {
   const bare = summarize(m.bare);
+  const kafkaAlone = summarize(m.kafkaAlone);
   const value = summarize(m.harness);
   const target = batchSize === 10_000 ? 0.8 : batchSize === 100 ? 0.4 : undefined;
   const dynamo = withDynamoDb(batchSize) ? summarize(m.dynamodb) : undefined;
@@ -425,6 +451,26 @@ const throughputRows = (
             bare,
           ),
         ]),
+    compared(
+      {
+        scenario: "3 harness end to end",
+        case: `${label}, bundle in sandboxes, memory store`,
+        metric: "records/s",
+        value,
+      },
+      "kafkajs alone (bare consumer producing the windows' records)",
+      kafkaAlone,
+    ),
+    compared(
+      {
+        scenario: "3 harness end to end",
+        case: `${label}, a bare kafkajs consumer producing the windows' records as it reads (${count(input.expected.length)} per run; the function's producer and record shape, no window logic)`,
+        metric: "records/s",
+        value: kafkaAlone,
+      },
+      "bare kafkajs consumer",
+      bare,
+    ),
     compared(
       {
         scenario: "3 harness end to end",
