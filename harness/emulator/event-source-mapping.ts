@@ -363,8 +363,8 @@ export class EventSourceMapping {
         return;
       }
       const batch = this.#fetched.cut({
-        batchSize: this.#o.trigger.batchSize,
-        onePartitionPerEvent: this.#o.onePartitionPerEvent,
+        ...this.#batching,
+        now: Date.now(),
         toRecord: (partition, message) => this.#toDeliveredRecord(partition, message),
       });
       if (batch === undefined) return;

@@ -26,10 +26,9 @@ export interface BatchingRules {
   onePartitionPerEvent: boolean;
 }
 
-export interface CutRules {
-  batchSize: number;
-  /** One partition per event (the harness's old behaviour), instead of a poller's mix. */
-  onePartitionPerEvent: boolean;
+export interface CutRules extends BatchingRules {
+  /** The time of the cut (ms): with one partition per event, only a partition due by then is cut. */
+  now: number;
   /** The record as delivered, or undefined when the filters drop it. */
   toRecord: (partition: number, message: KafkaMessage) => PolledRecord | undefined;
 }
@@ -107,18 +106,23 @@ export class FetchedRecords {
       }
       held.records += p.fetched.length;
       held.eventBytes += p.fetchedBytes * BASE64_GROWTH;
-      if (held.records >= rules.batchSize || held.eventBytes >= MAX_EVENT_BYTES)
-        return Number.NEGATIVE_INFINITY;
+      if (isFullBatch(held, rules.batchSize)) return Number.NEGATIVE_INFINITY;
       oldest = Math.min(oldest, p.fetchedAt);
     }
     return oldest === Number.POSITIVE_INFINITY ? undefined : oldest + rules.windowMs;
   }
 
-  /** The next batch from the free partitions, which it marks in flight; undefined when none has records. */
+  /**
+   * The next batch from the free partitions, which it marks in flight; undefined when none has
+   * records. With one partition per event, the batch is the first partition (from the cursor)
+   * that is due by itself, full or at the end of its own batching window: another partition's
+   * window ending does not send this one's records early.
+   */
   cut(rules: CutRules): PolledBatch | undefined {
     const batch: PolledBatch = { records: [], commitOffsets: new Map() };
     const size = { bytes: EVENT_ENVELOPE_BYTES, full: false };
     for (const partition of this.#freePartitionsFromCursor()) {
+      if (rules.onePartitionPerEvent && !this.#dueAlone(partition, rules)) continue;
       const taken = this.#take(partition, rules, batch, size);
       if (taken > 0 && batch.commitOffsets.size === 1) this.#cursor = partition;
       if (size.full || (rules.onePartitionPerEvent && taken > 0)) break;
@@ -197,6 +201,16 @@ export class FetchedRecords {
     return taken;
   }
 
+  /** Whether a partition makes a batch by itself at `rules.now`: full, or its batching window over. */
+  #dueAlone(partition: number, rules: CutRules): boolean {
+    const p = this.#partition(partition);
+    const held = {
+      records: p.fetched.length,
+      eventBytes: EVENT_ENVELOPE_BYTES + p.fetchedBytes * BASE64_GROWTH,
+    };
+    return isFullBatch(held, rules.batchSize) || p.fetchedAt + rules.windowMs <= rules.now;
+  }
+
   /** Free partitions with records, in partition order, starting after the last cut's first one. */
   #freePartitionsFromCursor(): number[] {
     const free = [...this.#partitions]
@@ -216,6 +230,10 @@ export class FetchedRecords {
     return p;
   }
 }
+
+/** Records that make a batch at once: BatchSize of them, or an event of 6 MB. */
+const isFullBatch = (held: { records: number; eventBytes: number }, batchSize: number): boolean =>
+  held.records >= batchSize || held.eventBytes >= MAX_EVENT_BYTES;
 
 /** An event carries keys and values in base64: four bytes for every three on the wire. */
 const BASE64_GROWTH = 4 / 3;

@@ -26,7 +26,9 @@ const fetched = (from: number, count: number, valueBytes = 10): KafkaMessage[] =
 
 const rules = (overrides: Partial<CutRules> = {}): CutRules => ({
   batchSize: 100,
+  windowMs: 0,
   onePartitionPerEvent: false,
+  now: Date.now(),
   toRecord: (partition, message) => toPolledRecord(TOPIC, partition, message),
   ...overrides,
 });
@@ -92,6 +94,30 @@ describe("a poller's fetched records", () => {
         offsetsByPartition(held.cut(rules({ onePartitionPerEvent: true }))?.records ?? []),
       ),
     ).toEqual(["1"]);
+  });
+
+  describe("with one partition per event, cut only a partition due by itself", () => {
+    const onePerEvent = (now: number) =>
+      rules({ onePartitionPerEvent: true, batchSize: 10, windowMs: 3_000, now });
+    const cutPartitions = (held: FetchedRecords, now: number) =>
+      Object.keys(offsetsByPartition(held.cut(onePerEvent(now))?.records ?? []));
+
+    it("a full partition goes first, the partial one before it waits for its window", () => {
+      const held = new FetchedRecords(TOPIC);
+      held.add(0, fetched(0, 4), 1_000);
+      held.add(1, fetched(0, 10), 2_000);
+      expect(cutPartitions(held, 2_000)).toEqual(["1"]);
+      expect(held.cut(onePerEvent(3_999))).toBeUndefined();
+      expect(cutPartitions(held, 4_000)).toEqual(["0"]);
+    });
+
+    it("the partition whose window ended goes, not the first one whose window runs on", () => {
+      const held = new FetchedRecords(TOPIC);
+      held.add(0, fetched(0, 4), 2_000);
+      held.add(1, fetched(0, 4), 1_000);
+      expect(cutPartitions(held, 4_000)).toEqual(["1"]);
+      expect(cutPartitions(held, 5_000)).toEqual(["0"]);
+    });
   });
 
   it("let filtered-out records ride along: not delivered, but committed with the batch", () => {
