@@ -140,3 +140,18 @@ export const StreamEvent = {
 
 /** At most this many sensors per `/api/windows` request. */
 export const MAX_SENSORS_PER_REQUEST = 200;
+
+/**
+ * A window as a chart of the page draws it, read back from the plot's own data: what the page's
+ * `window.sensorWindows.chart(sensor)` answers (for tests, and for a person at the console).
+ */
+export interface DrawnWindow {
+  end: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** From the window the point stands for; uPlot does not draw it, the tooltip shows it. */
+  count: number;
+  /** True when the chart marks the point as closed by the idle timeout. */
+  idleMarked: boolean;
+}

@@ -1,5 +1,5 @@
 import uPlot from "uplot";
-import { ClosedBy, type SensorSummary, type WindowPoint } from "../protocol.ts";
+import { ClosedBy, type DrawnWindow, type SensorSummary, type WindowPoint } from "../protocol.ts";
 
 const WIDTH = 300;
 const HEIGHT = 120;
@@ -10,18 +10,6 @@ const clock = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: fals
 /** 13:05 on the minute, 13:05:10 otherwise: short enough for five ticks on a small chart. */
 const tick = (ms: number) => (ms % 60_000 === 0 ? clock(ms).slice(0, 5) : clock(ms));
 const fixed = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
-
-/** A window as the chart draws it: read back from the plot's own data. */
-export interface DrawnWindow {
-  end: number;
-  min: number;
-  max: number;
-  mean: number;
-  /** From the window the point stands for; uPlot does not draw it, the tooltip shows it. */
-  count: number;
-  /** True when the chart marks the point as closed by the idle timeout. */
-  idleMarked: boolean;
-}
 
 /**
  * One sensor's small chart: the mean as a line, min–max as a band, windows closed by the idle

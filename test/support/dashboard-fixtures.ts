@@ -2,7 +2,7 @@ import type { Message } from "kafkajs";
 import type { Browser, Page } from "playwright-core";
 import { temperatureAggregation } from "../../core/temperature-aggregation.ts";
 import { defaultWindowSpec } from "../../core/window-spec.ts";
-import type { DashboardStats, WindowPoint } from "../../dashboard/protocol.ts";
+import type { DashboardStats, DrawnWindow, WindowPoint } from "../../dashboard/protocol.ts";
 import { deadLetterRecord, lateRecord, windowRecord } from "../../functions/output-records.ts";
 import type { OutputRecord } from "../../functions/record-sink.ts";
 
@@ -102,14 +102,6 @@ export const deadLetterMessage = (
   );
 
 /** What the page's `window.sensorWindows` answers (dashboard/page/main.ts). */
-export interface DrawnWindow {
-  end: number;
-  min: number;
-  max: number;
-  mean: number;
-  count: number;
-  idleMarked: boolean;
-}
 interface PageApi {
   loaded(): boolean;
   shownSensors(): string[];
