@@ -6,10 +6,11 @@
  *
  * With `produce`, it also produces as many window records as the function emits for the readings
  * it read, as the function does (its producer settings, its record sink, records of the same shape
- * and header), and nothing else: what Kafka's client and broker alone cost the pipeline.
+ * and header), with a producer per partition as the harness has a sandbox per partition in flight,
+ * and nothing else: what Kafka's client and broker alone cost the pipeline.
  */
 import { randomUUID } from "node:crypto";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type Producer } from "kafkajs";
 import { temperatureAggregation } from "../../core/temperature-aggregation.ts";
 import { ClosedBy } from "../../core/window-state.ts";
 import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
@@ -51,7 +52,7 @@ const consumer = kafka.consumer({
 });
 await consumer.connect();
 await consumer.subscribe({ topic: input.topic, fromBeginning: true });
-const output = input.produce === undefined ? undefined : await windowsOutput(kafka, input.produce);
+const output = input.produce === undefined ? undefined : windowsOutput(kafka, input.produce);
 let records = 0;
 let joinedAt: number | undefined;
 let lastEnd = 0;
@@ -63,7 +64,7 @@ await new Promise<void>((resolve) => {
     partitionsConsumedConcurrently: 10,
     eachBatch: async ({ batch }) => {
       records += batch.messages.length;
-      await output?.after(batch.messages.length);
+      await output?.after(batch.partition, batch.messages.length);
       lastEnd = performance.now();
       if (records >= input.total) resolve();
     },
@@ -78,14 +79,21 @@ reportResult({
 } satisfies BareConsumerResult);
 
 /**
- * The windows' records a function emits for the readings read, produced as it produces them.
- * Five sensors, windows of 10 s one after the other, a summary of four readings: the shape and
- * size of the bench's windows.
+ * The windows' records a function emits for the readings read, produced as it produces them, by a
+ * producer per partition. Five sensors, windows of 10 s one after the other, a summary of four
+ * readings: the shape and size of the bench's windows.
  */
-async function windowsOutput(kafka: Kafka, produce: NonNullable<BareConsumerInput["produce"]>) {
-  const producer = kafka.producer(PRODUCER_CONFIG);
-  await producer.connect();
-  const sink: RecordSink = kafkaRecordSink(producer);
+function windowsOutput(kafka: Kafka, produce: NonNullable<BareConsumerInput["produce"]>) {
+  const producers = new Map<number, Promise<{ producer: Producer; sink: RecordSink }>>();
+  const producerOf = (partition: number) => {
+    let made = producers.get(partition);
+    if (made === undefined) {
+      const producer = kafka.producer(PRODUCER_CONFIG);
+      made = producer.connect().then(() => ({ producer, sink: kafkaRecordSink(producer) }));
+      producers.set(partition, made);
+    }
+    return made;
+  };
   let owed = 0;
   let made = 0;
   const nextWindow = (): OutputRecord => {
@@ -96,12 +104,16 @@ async function windowsOutput(kafka: Kafka, produce: NonNullable<BareConsumerInpu
     return windowRecord({ ...window, closedBy: ClosedBy.streamTime }, temperatureAggregation);
   };
   return {
-    after: async (readings: number) => {
+    after: async (partition: number, readings: number) => {
       owed += readings * produce.perReading;
       const records: OutputRecord[] = [];
       for (; owed >= 1; owed--) records.push(nextWindow());
-      if (records.length > 0) await sink.send([{ topic: produce.topic, records }]);
+      if (records.length === 0) return;
+      const { sink } = await producerOf(partition);
+      await sink.send([{ topic: produce.topic, records }]);
     },
-    disconnect: () => producer.disconnect(),
+    disconnect: async () => {
+      for (const made of producers.values()) await (await made).producer.disconnect();
+    },
   };
 }
