@@ -86,21 +86,21 @@ reportResult({
 function windowsOutput(kafka: Kafka, produce: NonNullable<BareConsumerInput["produce"]>) {
   const producers = new Map<number, Promise<{ producer: Producer; sink: RecordSink }>>();
   const producerOf = (partition: number) => {
-    let made = producers.get(partition);
-    if (made === undefined) {
+    let connected = producers.get(partition);
+    if (connected === undefined) {
       const producer = kafka.producer(PRODUCER_CONFIG);
-      made = producer.connect().then(() => ({ producer, sink: kafkaRecordSink(producer) }));
-      producers.set(partition, made);
+      connected = producer.connect().then(() => ({ producer, sink: kafkaRecordSink(producer) }));
+      producers.set(partition, connected);
     }
-    return made;
+    return connected;
   };
   let owed = 0;
-  let made = 0;
+  let windows = 0;
   const nextWindow = (): OutputRecord => {
-    made++;
-    const start = 1_700_000_000_000 + Math.floor(made / 5) * 10_000;
+    windows++;
+    const start = 1_700_000_000_000 + Math.floor(windows / 5) * 10_000;
     const result = { count: 4, min: 20.25, max: 23.5, mean: 21.8125 };
-    const window = { sensor: `sensor-${made % 5}`, start, end: start + 10_000, result };
+    const window = { sensor: `sensor-${windows % 5}`, start, end: start + 10_000, result };
     return windowRecord({ ...window, closedBy: ClosedBy.streamTime }, temperatureAggregation);
   };
   return {
@@ -113,7 +113,7 @@ function windowsOutput(kafka: Kafka, produce: NonNullable<BareConsumerInput["pro
       await sink.send([{ topic: produce.topic, records }]);
     },
     disconnect: async () => {
-      for (const made of producers.values()) await (await made).producer.disconnect();
+      for (const connected of producers.values()) await (await connected).producer.disconnect();
     },
   };
 }

@@ -32,7 +32,7 @@ export const profilingChildren = (): boolean => profileDir !== undefined;
 export const startChild = <T>(
   script: string,
   input: unknown,
-  options: { nodeFlags?: string[]; env?: Record<string, string> } = {},
+  options: { nodeFlags?: readonly string[]; env?: Record<string, string> } = {},
 ): BenchChild<T> => {
   const path = fileURLToPath(new URL(`../children/${script}`, import.meta.url));
   const child = spawn(
@@ -94,5 +94,5 @@ export const startChild = <T>(
 export const runChild = <T>(
   script: string,
   input: unknown,
-  options: { nodeFlags?: string[]; env?: Record<string, string> } = {},
+  options: { nodeFlags?: readonly string[]; env?: Record<string, string> } = {},
 ): Promise<T> => startChild<T>(script, input, options).result;

@@ -274,7 +274,7 @@ const runHarness = async (
         module: how.module,
       } satisfies HarnessChildInput,
       {
-        nodeFlags: [...HARNESS_NODE_FLAGS],
+        nodeFlags: HARNESS_NODE_FLAGS,
         env: {
           STATE_STORE: how.store,
           ...(table === undefined
@@ -319,23 +319,25 @@ interface BatchSizeSamples {
 const withDynamoDb = (batchSize: number) => batchSize === 10_000;
 
 /**
- * Records/s of the bare consumer producing, as it reads, the records of the windows the function
- * emits for those readings, with the function's producer: what consuming and producing alone cost,
- * with no event, sandbox or window logic.
+ * The bare consumer over the whole input, in its own process with the harness's Node flags (so
+ * that memory compares like with like); with `produce`, it also produces the records of the
+ * windows the function emits for what it reads, with the function's producer: what consuming and
+ * producing alone cost, with no event, sandbox or window logic.
  */
-const consumeAndProduce = async (input: Input, batchSize: number): Promise<number> => {
-  const topic = await input.outputTopic();
-  const r = await runChild<BareConsumerResult>(
+const runBareConsumer = async (input: Input, batchSize: number, produce: boolean) => {
+  const output = produce
+    ? { topic: await input.outputTopic(), perReading: input.expected.length / input.total }
+    : undefined;
+  return runChild<BareConsumerResult>(
     "bare-consumer.ts",
     {
       topic: input.raw,
       total: input.total,
       batchSize,
-      produce: { topic, perReading: input.expected.length / input.total },
+      ...(output === undefined ? {} : { produce: output }),
     } satisfies BareConsumerInput,
-    { nodeFlags: [...HARNESS_NODE_FLAGS] },
+    { nodeFlags: HARNESS_NODE_FLAGS },
   );
-  return perSecond(r.records, r.ms);
 };
 
 /** The bare consumer and the harness runs at one batch size, alternating. */
@@ -360,14 +362,10 @@ const measureBatchSize = async (input: Input, batchSize: number): Promise<BatchS
   const paired = await repeatPaired(
     input.repetitions,
     async () => {
-      const r = await runChild<BareConsumerResult>(
-        "bare-consumer.ts",
-        { topic: input.raw, total: input.total, batchSize } satisfies BareConsumerInput,
-        // The harness's own heap settings, so that memory compares like with like.
-        { nodeFlags: [...HARNESS_NODE_FLAGS] },
-      );
+      const r = await runBareConsumer(input, batchSize, false);
       m.barePeaks.push(r.peakRssMb);
-      m.kafkaAlone.push(await consumeAndProduce(input, batchSize));
+      const alone = await runBareConsumer(input, batchSize, true);
+      m.kafkaAlone.push(perSecond(alone.records, alone.ms));
       return perSecond(r.records, r.ms);
     },
     async () => {

@@ -125,7 +125,7 @@ const startHarnessChild = (options: LatencyRun, raw: string, out: string, broker
       startingPosition: "LATEST",
     } satisfies HarnessChildInput,
     {
-      nodeFlags: [...HARNESS_NODE_FLAGS],
+      nodeFlags: HARNESS_NODE_FLAGS,
       env: {
         STATE_STORE: "memory",
         OUTPUT_TOPIC: out,
