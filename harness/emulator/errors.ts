@@ -23,6 +23,25 @@ export class InvalidBatchItemFailureError extends SensorWindowsError {
 }
 
 /**
+ * A partial batch response whose `batchItemFailures` is there but not a list. Lambda treats a
+ * response it cannot read as a complete failure (the Kinesis rules, which the Kafka page follows
+ * for identifiers), so the whole batch is retried: reading it as success would commit records the
+ * function may not have processed.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+ */
+export class InvalidBatchResponseError extends SensorWindowsError {
+  constructor(batchItemFailures: unknown) {
+    super(
+      `the handler returned batchItemFailures ${describeValue(batchItemFailures)}, which is not a list: return [{ itemIdentifier: { partition: "<topic>-<partition>", offset: <offset> } }, ...], or null or [] when every record succeeded; Lambda fails the whole batch, so the harness does too`,
+      { retryable: true },
+    );
+  }
+}
+
+/** A value as it would appear in the response's JSON (`undefined` and functions have none). */
+const describeValue = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/**
  * The trigger's topic does not exist. The broker does not create topics on demand (as MSK by
  * default), so the mapping cannot start; Lambda shows such a mapping as "Topic not found".
  */

@@ -14,6 +14,7 @@ import type { Logger } from "../../lib/logger.ts";
 import {
   BatchItemFailuresError,
   InvalidBatchItemFailureError,
+  InvalidBatchResponseError,
   TopicNotFoundError,
 } from "./errors.ts";
 import { passesFilters } from "./event-filter.ts";
@@ -600,7 +601,8 @@ export class EventSourceMapping {
 
   /**
    * A partial batch response counts only with `ReportBatchItemFailures`; otherwise Lambda ignores
-   * what the function returns. An empty list, `{}` or null is success. Each failed partition is
+   * what the function returns. An empty list, `{}` or null is success; `batchItemFailures` that is
+   * not a list fails the whole batch, like an identifier not in it. Each failed partition is
    * retried from its lowest failed offset (AWS leaves this undocumented; it is the Kinesis rule).
    * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
    */
@@ -611,7 +613,9 @@ export class EventSourceMapping {
   ): InvokeOutcome {
     const reports =
       this.#o.trigger.errorControls?.functionResponseTypes.includes("ReportBatchItemFailures");
-    const failures = reports ? (response?.batchItemFailures ?? []) : [];
+    const failures: unknown = reports ? (response?.batchItemFailures ?? []) : [];
+    if (!Array.isArray(failures))
+      return { ok: false, error: new InvalidBatchResponseError(failures) };
     if (failures.length === 0) return { ok: true };
     const retryFrom = new Map<number, number>();
     for (const failure of failures) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
+import type { KafkaBatchResponse, KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import {
   brokers,
   committedOffsets,
@@ -350,6 +350,38 @@ describe("failures, provisioned-mode error controls", () => {
       [0, 1, 2],
     ]);
   });
+
+  it.each([
+    ["an object", {}],
+    ["true", true],
+    ["a number", 5],
+    ["a string", "offset 1"],
+  ])(
+    "fails the whole batch, losing nothing, when batchItemFailures is %s, not a list",
+    async (_kind, batchItemFailures) => {
+      const topic = await createTopic(admin);
+      const groupId = uniqueName("group");
+      await produce(kafka, topic, messages(3));
+      const { handler, recorded } = recordingHandler(async (_event, call) =>
+        call === 0 ? ({ batchItemFailures } as unknown as KafkaBatchResponse) : null,
+      );
+      track(
+        await harnessFor(kafka, handler, {
+          topic,
+          consumerGroupId: groupId,
+          errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
+        }),
+      );
+      await eventually(
+        "committed after the retry",
+        async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
+      );
+      expect(recorded.events.map(iOf)).toEqual([
+        [0, 1, 2],
+        [0, 1, 2],
+      ]);
+    },
+  );
 
   it("ignores batchItemFailures without ReportBatchItemFailures, as Lambda does", async () => {
     const topic = await createTopic(admin);
