@@ -141,6 +141,23 @@ export const partitionKeyJsonBytes = (topic: string, partition: number): number 
   jsonStringBytes(topic) + 1 + numberJsonBytes(partition) + ":[],".length;
 
 /**
+ * The event's size for `records` as the batch cutter counts it (the envelope, generously, each
+ * partition's key once, each record and its comma): what is held against {@link MAX_EVENT_BYTES}.
+ */
+export const eventBytes = (records: readonly PolledRecord[]): number => {
+  let bytes = EVENT_ENVELOPE_BYTES;
+  const partitions = new Set<number>(); // an event's records share one topic
+  for (const r of records) {
+    if (!partitions.has(r.partition)) {
+      partitions.add(r.partition);
+      bytes += partitionKeyJsonBytes(r.topic, r.partition);
+    }
+    bytes += r.bytes + 1;
+  }
+  return bytes;
+};
+
+/**
  * A record as the mapping holds it: its coordinates, the fetched message, and the bytes its JSON
  * adds to the event (counted without writing it: the 6 MB limit needs the size, only the sandbox
  * needs the record).

@@ -1,3 +1,4 @@
+import { MAX_EVENT_BYTES } from "../../functions/kafka-trigger-event-builder.ts";
 import { SensorWindowsError } from "../../lib/errors.ts";
 
 /** The handler did not answer within the function timeout. Retryable: the batch is retried. */
@@ -40,6 +41,22 @@ export class InvalidBatchResponseError extends SensorWindowsError {
 
 /** A value as it would appear in the response's JSON (`undefined` and functions have none). */
 const describeValue = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+/**
+ * A record whose event alone passes Lambda's 6 MB synchronous invoke limit: AWS cannot invoke the
+ * function with it, so the harness does not either. With an on-failure destination the record goes
+ * there at once (condition `MaximumPayloadSizeExceeded`); without one the batch fails like any
+ * other and its partition waits, as a failing batch does.
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export class EventTooLargeError extends SensorWindowsError {
+  constructor(record: { topic: string; partition: number; offset: number }, eventBytes: number) {
+    super(
+      `record ${record.topic}-${record.partition} offset ${record.offset} makes an event of ${eventBytes} bytes, over Lambda's ${MAX_EVENT_BYTES}-byte invoke limit: AWS never invokes the function with it; keep records under ~4.5 MB (base64 grows them by a third), or give the trigger an on-failure topic (--on-failure-topic) to receive it as MaximumPayloadSizeExceeded`,
+      { retryable: false },
+    );
+  }
+}
 
 /**
  * The trigger's topic does not exist. The broker does not create topics on demand (as MSK by

@@ -3,7 +3,9 @@ import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type { KafkaBatchResponse } from "../../functions/kafka-trigger-event.ts";
 import {
   type EventSource,
+  eventBytes,
   localClusterArn,
+  MAX_EVENT_BYTES,
   type PolledRecord,
   type TimestampType,
   toPolledRecord,
@@ -13,6 +15,7 @@ import { StartingPosition, type TriggerDeclaration } from "../../functions/trigg
 import type { Logger } from "../../lib/logger.ts";
 import {
   BatchItemFailuresError,
+  EventTooLargeError,
   InvalidBatchItemFailureError,
   InvalidBatchResponseError,
   TopicNotFoundError,
@@ -505,7 +508,16 @@ export class EventSourceMapping {
         continue;
       }
       queue[0] = current;
-      const outcome = await this.#invoke(current);
+      // The batch cutter lets a record pass 6 MB only alone, so only one record needs counting.
+      const tooLarge = current.length === 1 && eventBytes(current) > MAX_EVENT_BYTES;
+      if (tooLarge && this.#o.trigger.errorControls?.onFailureTopic !== undefined) {
+        // Never invoked: the record goes to the destination as AWS sends it, with no response.
+        await this.#giveUp(current, FailureCondition.payloadTooLarge, 0);
+        queue.shift();
+        if (queue.length > 0) this.#commitPast(running, current);
+        continue;
+      }
+      const outcome = tooLarge ? eventTooLarge(current) : await this.#invoke(current);
       if (outcome.ok) {
         queue.shift();
         attempts = 0;
@@ -740,6 +752,12 @@ const isOk = () => true;
 const isNotOk = () => false;
 
 /** The partitions of some records, in the order they first appear. */
+/** The outcome of a batch of one record AWS cannot invoke the function with (over 6 MB). */
+const eventTooLarge = (records: readonly PolledRecord[]): InvokeOutcome => {
+  const [record] = records as [PolledRecord];
+  return { ok: false, error: new EventTooLargeError(record, eventBytes(records)) };
+};
+
 const partitionsOf = (records: readonly PolledRecord[]): number[] => [
   ...new Set(records.map((r) => r.partition)),
 ];

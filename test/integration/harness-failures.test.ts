@@ -399,6 +399,63 @@ describe("failures, provisioned-mode error controls", () => {
   });
 });
 
+/**
+ * A record of ~5 MB: base64 makes its event ~6.7 MB, past Lambda's 6 MB invoke limit. Between two
+ * small ones, so that the batches around it show it never blocks what came before it.
+ */
+const aroundOversized = () => [
+  ...messages(1),
+  ...messages(1, { from: 1, size: 5_000_000 }),
+  ...messages(1, { from: 2 }),
+];
+
+describe("a record whose event passes Lambda's 6 MB invoke limit", () => {
+  it("is never invoked; with an on-failure topic it goes there at once as MaximumPayloadSizeExceeded, uninvoked", async () => {
+    const topic = await createTopic(admin);
+    const failures = await createTopic(admin, 1, "on-failure");
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, aroundOversized());
+    const { handler, recorded } = recordingHandler();
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        consumerGroupId: groupId,
+        errorControls: { maximumRetryAttempts: 3, onFailureTopic: failures },
+      }),
+    );
+    const sent = await readTopic(kafka, failures, 1);
+    const failure = JSON.parse(sent[0]?.message.value?.toString() ?? "{}");
+    expect(failure.requestContext).toMatchObject({
+      condition: "MaximumPayloadSizeExceeded",
+      approximateInvokeCount: 0,
+    });
+    expect(failure.responseContext).toBeNull();
+    expect(failure.KafkaBatchInfo.recordInfo.offset).toBe("1");
+    expect(failure.KafkaBatchInfo.payloadSize).toBeGreaterThan(6 * 1024 * 1024);
+    await eventually(
+      "committed past it",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
+    );
+    expect(recorded.byPartition.get(0)).toEqual([0, 2]);
+  });
+
+  it("is never invoked; without a destination its partition waits, as for a batch that keeps failing", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, aroundOversized());
+    const { handler, recorded } = recordingHandler();
+    const harness = await harnessFor(kafka, handler, { topic, consumerGroupId: groupId });
+    track(harness);
+    await eventually(
+      "the record before it committed",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 1,
+    );
+    await eventually("retried", async () => ((await harness.stats())[0]?.retries ?? 0) >= 2);
+    expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(1);
+    expect(recorded.byPartition.get(0)).toEqual([0]);
+  });
+});
+
 describe("the broker refusing the mapping's own requests", () => {
   it("retries a refused offset commit until it lands, delivering nothing twice, even on a quiet partition", async () => {
     const topic = await createTopic(admin, 2);
