@@ -84,6 +84,12 @@ interface RunningBatch {
 
 type InvokeOutcome = { ok: true } | { ok: false; error: unknown; retryFrom?: Map<number, number> }; // partition -> lowest failed offset
 
+/** Records still to deliver, and how often the function was invoked with them (or a batch holding them). */
+interface PendingRecords {
+  records: PolledRecord[];
+  invocations: number;
+}
+
 /**
  * One Kafka event source mapping, run locally: polls the trigger's topic with a consumer group and
  * invokes the handler the way AWS Lambda's Kafka trigger does (see `harness/README.md` for each
@@ -496,63 +502,95 @@ export class EventSourceMapping {
    * false when the mapping stopped before the batch was done.
    */
   async #deliver(running: RunningBatch): Promise<boolean> {
-    const { logger } = this.#o;
     const maxRetries = this.#maxRetries();
-    const queue: PolledRecord[][] = [running.batch.records];
-    let attempts = 0;
+    const queue: PendingRecords[] = [{ records: running.batch.records, invocations: 0 }];
+    let retries = 0; // of the queue's first entry
     while (queue.length > 0) {
-      const owned = (queue[0] as PolledRecord[]).filter((r) => !running.lost.has(r.partition));
-      const current = await this.#withoutTooOld(owned, attempts);
+      const head = queue[0] as PendingRecords;
+      const owned = head.records.filter((r) => !running.lost.has(r.partition));
+      const current = await this.#withoutTooOld(owned, head.invocations);
+      head.records = current;
       if (current.length === 0) {
         queue.shift();
+        retries = 0;
         continue;
       }
-      queue[0] = current;
-      // The batch cutter lets a record pass 6 MB only alone, so only one record needs counting.
-      const tooLarge = current.length === 1 && eventBytes(current) > MAX_EVENT_BYTES;
-      if (tooLarge && this.#o.trigger.errorControls?.onFailureTopic !== undefined) {
+      if (this.#tooLarge(current) && this.#o.trigger.errorControls?.onFailureTopic !== undefined) {
         // Never invoked: the record goes to the destination as AWS sends it, with no response.
         await this.#giveUp(current, FailureCondition.payloadTooLarge, 0);
-        queue.shift();
-        if (queue.length > 0) this.#commitPast(running, current);
+        this.#settle(running, queue);
         continue;
       }
-      const outcome = tooLarge ? eventTooLarge(current) : await this.#invoke(current);
+      const outcome = await this.#attempt(head);
       if (outcome.ok) {
-        queue.shift();
-        attempts = 0;
         this.#stats.batchesSucceeded++;
         this.#stats.recordsDelivered += current.length;
         this.#o.onDelivered(current.length);
-        if (queue.length > 0) this.#commitPast(running, current);
+        this.#settle(running, queue);
+        retries = 0;
         continue;
       }
       const failed = this.#keepFailed(running, current, outcome);
-      queue[0] = failed;
+      head.records = failed;
       this.#holdForRetries(running);
-      attempts++;
       this.#stats.retries++;
-      logger.warn("batch failed; retrying", {
-        partitions: partitionsOf(failed),
-        firstOffset: failed[0]?.offset,
-        records: failed.length,
-        attempt: attempts,
-        error: outcome.error,
-      });
-      if (attempts > maxRetries) {
-        await this.#giveUp(failed, FailureCondition.retriesExhausted, attempts);
-        queue.shift();
-        attempts = 0;
-        if (queue.length > 0) this.#commitPast(running, failed);
-        continue;
-      }
       if (this.#o.trigger.errorControls?.bisectBatchOnFunctionError && failed.length > 1) {
-        const half = Math.ceil(failed.length / 2);
-        queue.splice(0, 1, failed.slice(0, half), failed.slice(half));
+        this.#split(queue, outcome.error);
+        retries = 0;
+      } else {
+        retries++;
+        this.#o.logger.warn("batch failed; retrying", {
+          ...describe(failed),
+          attempt: retries,
+          error: outcome.error,
+        });
+        if (retries > maxRetries) {
+          await this.#giveUp(failed, FailureCondition.retriesExhausted, head.invocations);
+          this.#settle(running, queue);
+          retries = 0;
+          continue;
+        }
       }
-      if (!(await this.#backoff(attempts))) return false;
+      if (!(await this.#backoff(Math.max(1, retries)))) return false;
     }
     return true;
+  }
+
+  /** Whether AWS could not invoke the function with `records`: an event over 6 MB. */
+  #tooLarge(records: readonly PolledRecord[]): boolean {
+    // The batch cutter lets a record pass 6 MB only alone, so only one record needs counting.
+    return records.length === 1 && eventBytes(records) > MAX_EVENT_BYTES;
+  }
+
+  /** One invocation with `pending`'s records, or the failure AWS meets before invoking. */
+  async #attempt(pending: PendingRecords): Promise<InvokeOutcome> {
+    if (this.#tooLarge(pending.records)) return eventTooLarge(pending.records);
+    pending.invocations++;
+    return this.#invoke(pending.records);
+  }
+
+  /** The queue's first records are done (delivered or given up): commits past them, unless last. */
+  #settle(running: RunningBatch, queue: PendingRecords[]): void {
+    const done = queue.shift() as PendingRecords;
+    if (queue.length > 0) this.#commitPast(running, done.records);
+  }
+
+  /**
+   * BisectBatchOnFunctionError: the queue's first records are replaced by their two halves, each
+   * retried on its own. Splitting consumes no retry, as AWS documents for Kinesis (the Kafka pages
+   * are silent): healthy records are not given up with a poison one for want of retries.
+   * https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
+   */
+  #split(queue: PendingRecords[], error: unknown): void {
+    const { records, invocations } = queue[0] as PendingRecords;
+    const half = Math.ceil(records.length / 2);
+    this.#o.logger.warn("batch failed; retrying its halves", { ...describe(records), error });
+    queue.splice(
+      0,
+      1,
+      { records: records.slice(0, half), invocations },
+      { records: records.slice(half), invocations },
+    );
   }
 
   /** The batch's partitions wait for its retries: their fetches stop waiting, and pause instead. */
@@ -757,6 +795,13 @@ const eventTooLarge = (records: readonly PolledRecord[]): InvokeOutcome => {
   const [record] = records as [PolledRecord];
   return { ok: false, error: new EventTooLargeError(record, eventBytes(records)) };
 };
+
+/** Which records a log line is about. */
+const describe = (records: readonly PolledRecord[]) => ({
+  partitions: partitionsOf(records),
+  firstOffset: records[0]?.offset,
+  records: records.length,
+});
 
 const partitionsOf = (records: readonly PolledRecord[]): number[] => [
   ...new Set(records.map((r) => r.partition)),

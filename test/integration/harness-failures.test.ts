@@ -226,6 +226,36 @@ describe("failures, provisioned-mode error controls", () => {
     expect(recorded.byPartition.get(0)).toEqual([0, 1, 2, 3, 4, 6, 7]);
   });
 
+  it("splits without spending retries: with MaximumRetryAttempts 0 it still gives up on the poison record alone", async () => {
+    const topic = await createTopic(admin);
+    const failures = await createTopic(admin, 1, "on-failure");
+    await produce(kafka, topic, messages(16));
+    const { handler, recorded } = recordingHandler(async (event) => {
+      if (iOf(event).includes(5)) throw new Error("record 5 is poison (injected)");
+    });
+    track(
+      await harnessFor(kafka, handler, {
+        topic,
+        batchSize: 16,
+        errorControls: {
+          maximumRetryAttempts: 0,
+          bisectBatchOnFunctionError: true,
+          onFailureTopic: failures,
+        },
+      }),
+    );
+    const sent = await readTopic(kafka, failures, 1);
+    const givenUp = JSON.parse(sent[0]?.message.value?.toString() ?? "{}");
+    expect(givenUp.KafkaBatchInfo.recordInfo.offset).toBe("5");
+    // 16, 8, 4, 2 and then 1 record(s) holding record 5: five invocations, none of them a retry.
+    expect(givenUp.requestContext).toMatchObject({
+      condition: "RetriesExhausted",
+      approximateInvokeCount: 5,
+    });
+    await eventually("the 15 good records delivered", () => recorded.delivered() === 15);
+    await expect(readTopic(kafka, failures, 2, 1_000)).rejects.toThrow("only 1/2");
+  });
+
   it("honours a partial batch response: commits before the lowest failed offset and resumes from it", async () => {
     const topic = await createTopic(admin);
     const groupId = uniqueName("group");
