@@ -48,6 +48,11 @@ export const toTriggerRecord = (
   return record;
 };
 
+/**
+ * The record's headers as Lambda's one-entry objects. kafkajs has already gathered a repeated
+ * name's values into an array, so those come out together, in their order, where Lambda
+ * interleaves them with the other names as the record does (`harness/README.md`, "Records").
+ */
 const headersOf = (message: KafkaMessage): KafkaTriggerRecord["headers"] => {
   const headers: KafkaTriggerRecord["headers"] = [];
   const raw = message.headers;
