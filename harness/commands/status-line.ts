@@ -27,5 +27,5 @@ export const statusLines = (
       .filter(([name]) => name !== "records") // the harness counts those itself
       .map(([name, n]) => `, ${name} ${n}`)
       .join("");
-    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}, cold starts ${s.coldStarts}${own}`;
+    return `${s.functionName}: ${s.batchesSucceeded} batches, ${s.recordsDelivered} records (${rate}/s), lag ${lag || "-"}, retries ${s.retries}, given up ${s.recordsGivenUp}${s.recordsExpired > 0 ? `, expired ${s.recordsExpired}` : ""}, cold starts ${s.coldStarts}${own}`;
   });

@@ -72,6 +72,8 @@ export interface MappingStats {
   recordsFilteredOut: number;
   retries: number;
   recordsGivenUp: number;
+  /** Records the topic's retention deleted while their batch was being retried: skipped. */
+  recordsExpired: number;
   partitions: Record<number, PartitionProgress>;
 }
 
@@ -169,6 +171,7 @@ export class EventSourceMapping {
       recordsFilteredOut: 0,
       retries: 0,
       recordsGivenUp: 0,
+      recordsExpired: 0,
       partitions: {},
     };
   }
@@ -508,7 +511,9 @@ export class EventSourceMapping {
     while (queue.length > 0) {
       const head = queue[0] as PendingRecords;
       const owned = head.records.filter((r) => !running.lost.has(r.partition));
-      const current = await this.#withoutTooOld(owned, head.invocations);
+      const retrying = head.invocations > 0 || retries > 0;
+      const kept = retrying ? await this.#withoutExpired(owned) : owned;
+      const current = await this.#withoutTooOld(kept, head.invocations);
       head.records = current;
       if (current.length === 0) {
         queue.shift();
@@ -605,6 +610,41 @@ export class EventSourceMapping {
     if (controls === undefined) return Number.POSITIVE_INFINITY;
     if (controls.maximumRetryAttempts !== -1) return controls.maximumRetryAttempts;
     return controls.onFailureTopic === undefined ? Number.POSITIVE_INFINITY : 10;
+  }
+
+  /**
+   * Skips records the topic no longer holds: its retention deleted them while their batch was
+   * being retried. Lambda retries failed records "until the record expires" (an expired record
+   * cannot be fetched again) and then goes on with the partition; nothing goes to the on-failure
+   * destination. When the broker cannot say (it is down), every record is kept.
+   * https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html (MaximumRetryAttempts),
+   * https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html
+   */
+  async #withoutExpired(records: PolledRecord[]): Promise<PolledRecord[]> {
+    const earliest = await this.#earliestOffsets();
+    if (earliest === undefined) return records;
+    const held = (r: PolledRecord) => r.offset >= (earliest.get(r.partition) ?? 0);
+    const expired = records.filter((r) => !held(r));
+    if (expired.length === 0) return records;
+    this.#stats.recordsExpired += expired.length;
+    this.#o.logger.error("records expired from the topic while being retried; skipped, as in AWS", {
+      ...describe(expired),
+      lastOffset: expired.at(-1)?.offset,
+    });
+    return records.filter(held);
+  }
+
+  /** Each partition's earliest offset the topic still holds, or undefined if the broker can't say. */
+  async #earliestOffsets(): Promise<Map<number, number> | undefined> {
+    try {
+      const offsets = await this.#admin.fetchTopicOffsets(this.#o.trigger.topic);
+      return new Map(offsets.map((o) => [o.partition, Number(o.low)]));
+    } catch (error) {
+      this.#o.logger.warn("could not read the topic's earliest offsets; keeping every record", {
+        error,
+      });
+      return undefined;
+    }
   }
 
   /** Gives up on records past MaximumRecordAgeInSeconds (checked before every attempt); returns the others. */

@@ -125,6 +125,32 @@ describe("failures, on-demand mode (no error controls)", () => {
   });
 });
 
+describe("records the topic's retention deletes while their batch is retried", () => {
+  it("skips them, as Lambda retries only until records expire, and delivers the rest", async () => {
+    const topic = await createTopic(admin);
+    const groupId = uniqueName("group");
+    await produce(kafka, topic, messages(5));
+    let attempts = 0;
+    const { handler, recorded } = recordingHandler(async (event) => {
+      attempts++;
+      if (iOf(event).includes(0)) throw new Error("record 0 keeps failing (injected)");
+    });
+    const harness = await harnessFor(kafka, handler, { topic, consumerGroupId: groupId });
+    track(harness);
+    await eventually("retried", () => attempts >= 2);
+    // What retention does to old segments, done at once: records 0..2 leave the topic.
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "3" }] });
+    await eventually(
+      "committed past them",
+      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 5,
+    );
+    expect(recorded.events.at(-1) && iOf(recorded.events.at(-1) as KafkaTriggerEvent)).toEqual([
+      3, 4,
+    ]);
+    expect((await harness.stats())[0]?.recordsExpired).toBe(3);
+  });
+});
+
 describe("failures, provisioned-mode error controls", () => {
   it("gives up after MaximumRetryAttempts and sends each record to the on-failure topic in AWS's shape, keyed like the original", async () => {
     const topic = await createTopic(admin);

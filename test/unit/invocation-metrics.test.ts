@@ -63,6 +63,7 @@ describe("the status line", () => {
     recordsFilteredOut: 0,
     retries: 0,
     recordsGivenUp: 0,
+    recordsExpired: 0,
     partitions: { 0: { committed: 300, highWatermark: 310 } },
   };
 
