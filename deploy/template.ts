@@ -114,7 +114,6 @@ export const mappingSettings = (
   functionName: string,
   flavour: "msk" | "self-managed",
 ) => {
-  checkBatchingWindow(t.maximumBatchingWindowInSeconds);
   return {
     Topics: [t.topic],
     BatchSize: t.batchSize,
@@ -143,14 +142,6 @@ export const mappingSettings = (
     ...provisionedPollerSettings(t.provisionedPollers),
     ...errorControlSettings(t.errorControls),
   };
-};
-
-const checkBatchingWindow = (seconds: number) => {
-  if (seconds !== 0.5 && !Number.isInteger(seconds)) {
-    throw new ConfigError(
-      `MaximumBatchingWindowInSeconds is whole seconds in AWS (or the 0.5 s default), got ${seconds}`,
-    );
-  }
 };
 
 const provisionedPollerSettings = (p: TriggerDeclaration["provisionedPollers"]) =>

@@ -162,6 +162,20 @@ const sizesInRange: TriggerRule = (where, t) => {
   checkRange(where, "MemorySize", t.memorySizeMb, 128, 10_240, true);
 };
 
+/**
+ * AWS takes the window in whole seconds; 0.5 s is Kafka's default, which only an unset window
+ * gives (the template then leaves it out). Refused here, not at deploy time, so what the harness
+ * runs is what AWS can run.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html
+ */
+const batchingWindowInWholeSeconds: TriggerRule = (where, t) => {
+  const seconds = t.maximumBatchingWindowInSeconds;
+  check(
+    seconds === 0.5 || Number.isInteger(seconds),
+    `${where} MaximumBatchingWindowInSeconds is whole seconds in AWS (0..300), or 0.5, Kafka's default when unset; got ${seconds}: use ${Math.round(seconds)}`,
+  );
+};
+
 const pollersInRange: TriggerRule = (where, { provisionedPollers: p }) => {
   if (p === undefined) return;
   checkRange(where, "MinimumPollers", p.minimumPollers, 1, 200, true);
@@ -227,6 +241,7 @@ const onFailureTopicElsewhere: TriggerRule = (where, t) => {
 const triggerRules: readonly TriggerRule[] = [
   topicIsKafkaName,
   sizesInRange,
+  batchingWindowInWholeSeconds,
   pollersInRange,
   startingPositionKnown,
   consumerGroupIdLength,
