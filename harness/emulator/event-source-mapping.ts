@@ -524,6 +524,7 @@ export class EventSourceMapping {
         // Never invoked: the record goes to the destination as AWS sends it, with no response.
         await this.#giveUp(current, FailureCondition.payloadTooLarge, 0);
         this.#settle(running, queue);
+        retries = 0;
         continue;
       }
       const outcome = await this.#attempt(head);
@@ -829,7 +830,6 @@ const POSITIONING_TIMEOUT_MS = 30_000;
 const isOk = () => true;
 const isNotOk = () => false;
 
-/** The partitions of some records, in the order they first appear. */
 /** The outcome of a batch of one record AWS cannot invoke the function with (over 6 MB). */
 const eventTooLarge = (records: readonly PolledRecord[]): InvokeOutcome => {
   const [record] = records as [PolledRecord];
@@ -843,6 +843,7 @@ const describe = (records: readonly PolledRecord[]) => ({
   records: records.length,
 });
 
+/** The partitions of some records, in the order they first appear. */
 const partitionsOf = (records: readonly PolledRecord[]): number[] => [
   ...new Set(records.map((r) => r.partition)),
 ];
