@@ -66,6 +66,14 @@ const MAX_BATCH_WRITE = 25;
 const MAX_DELTAS = 24;
 /** Below this, a full segment costs what a delta does: always write full. */
 const SMALL_STATE_BYTES = 4_096;
+/**
+ * A segment's TTL, in retentions after it is written. The head's TTL is one retention after the
+ * last commit, and a commit rewrites any segment older than half a retention, so the head outlives
+ * its oldest segment's write by at most 1.5 retentions: segments kept 2 are never deleted while a
+ * head still names them (a quiet partition would otherwise fail every load with StateFormatError
+ * until its head expired, then restart empty). The extra storage costs next to nothing.
+ */
+const SEGMENT_LIFETIME_RETENTIONS = 2;
 /** Attempts for the items DynamoDB leaves unprocessed in a batch request (throttling). */
 const UNPROCESSED_ATTEMPTS = 8;
 
@@ -327,7 +335,9 @@ export class DynamoWindowStateStore<S, X = unknown> implements PartitionStateSto
 
   /** Writes a segment's parts, retrying what DynamoDB leaves unprocessed (a bounded number of times). */
   async #writeParts(partitionId: string, ref: SegmentRef, parts: Buffer[], now: number) {
-    const ttl = { N: String(expiresAt(now, this.#options.retentionMs)) };
+    const ttl = {
+      N: String(expiresAt(now, SEGMENT_LIFETIME_RETENTIONS * this.#options.retentionMs)),
+    };
     const requests: WriteRequest[] = parts.map((data, i) => ({
       PutRequest: {
         Item: { [PK]: { S: partKey(partitionId, ref.id, i) }, data: { B: data }, [TTL]: ttl },

@@ -1,7 +1,8 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
+import { StateTableDesign } from "../../state/dynamodb-state-table.ts";
 import { DynamoWindowStateStore } from "../../state/dynamodb-window-state-store.ts";
 import {
   aggregateWith,
@@ -135,6 +136,55 @@ describe("DynamoDB store expiry", () => {
       idleAt: null,
     });
     expect((await store.load("t-0")).state.appliedOffset).toBe(9);
+  });
+});
+
+describe("DynamoDB store expiry: segments outlive the head that names them", () => {
+  it("a quiet partition's head never names a segment DynamoDB may already have deleted", async () => {
+    const client = countingDynamoClient().client;
+    const tableName = await freshStateTable(client);
+    const retentionMs = 60_000;
+    let now = Date.UTC(2024, 4, 1);
+    const store = new DynamoWindowStateStore<number>({
+      client,
+      tableName,
+      retentionMs,
+      now: () => now,
+    });
+    // Enough sensors, with scattered values, for the state to pass the small-state threshold: the
+    // second commit then writes a delta on top of the first commit's full segment.
+    const sensorAt = (i: number, value: number) => ({
+      sensor: `sensor-${i}`,
+      streamTime: 1_000 + i,
+      windows: [{ start: 0, state: value }],
+      closedThrough: null,
+      lastReadingAt: now,
+    });
+    const sensors = new Map(
+      Array.from({ length: 500 }, (_, i) => [`sensor-${i}`, sensorAt(i, (i * 7919) % 1009)]),
+    );
+    const state = { partitionId: "t-0", streamTime: 1_500, appliedOffset: 499, sensors };
+    const commit = (version: number, changed: string[]) =>
+      store.commit("t-0", {
+        expectedVersion: version,
+        state,
+        changed: new Set(changed),
+        removed: [],
+        idleAt: null,
+      });
+    await commit(0, [...sensors.keys()]);
+    now += retentionMs * 0.4; // the last commit before the partition goes quiet, within half a retention
+    sensors.set("sensor-0", sensorAt(0, 1));
+    await commit(1, ["sensor-0"]);
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }));
+    const ttlOf = (prefix: string) =>
+      Items.filter((item) => item[StateTableDesign.partitionKey]?.S?.startsWith(prefix)).map(
+        (item) => Number(item[StateTableDesign.ttlAttribute]?.N),
+      );
+    const [headExpiry] = ttlOf(StateTableDesign.headKeyPrefix);
+    const segmentExpiries = ttlOf(StateTableDesign.segmentKeyPrefix);
+    expect(segmentExpiries.length).toBeGreaterThanOrEqual(2); // the full segment and the delta
+    expect(Math.min(...segmentExpiries)).toBeGreaterThanOrEqual(headExpiry as number);
   });
 });
 
