@@ -12,8 +12,18 @@ export const BadRecordReason = {
   badTs: "bad-ts",
   badValue: "bad-value",
   tsTooFarAhead: "ts-too-far-ahead",
+  keyTooLong: "key-too-long",
 } as const;
 export type BadRecordReasonCode = (typeof BadRecordReason)[keyof typeof BadRecordReason];
+
+/**
+ * The longest sensor id (UTF-8 bytes). Every window record carries it three times (key, header,
+ * value), and Kafka refuses a record over the topic's `max.message.bytes` (1 MB by default, MSK's
+ * too) on every retry: a longer id would stall its partition, so it is a bad record instead.
+ */
+export const MAX_SENSOR_ID_BYTES = 1024;
+/** Base64 keys up to this length decode to fewer than MAX_SENSOR_ID_BYTES: no need to count. */
+const SURELY_SHORT_KEY_BASE64 = 4 * Math.floor((MAX_SENSOR_ID_BYTES - 1) / 3);
 
 /** Which timestamp is the event time: the payload's `ts` (default, as the seed) or Kafka's. */
 export const TimestampSource = { payload: "payload", kafka: "kafka" } as const;
@@ -50,6 +60,8 @@ export const decodeReading = (
 ): DecodedRecord => {
   const { key, value } = record;
   if (key === undefined || key === null || key === "" || value === undefined || value === null)
+    return decodeReadingReference(record, options, sensorIds);
+  if (key.length > SURELY_SHORT_KEY_BASE64)
     return decodeReadingReference(record, options, sensorIds);
   const sensor = sensorOf(key, sensorIds);
   if (sensor.trim() === "") return decodeReadingReference(record, options, sensorIds);
@@ -103,6 +115,13 @@ export const decodeReadingReference = (
   }
   if (sensor.trim() === "")
     return bad("missingKey", "the key is empty; the key must be the sensor id");
+  const keyBytes = Buffer.byteLength(sensor);
+  if (keyBytes > MAX_SENSOR_ID_BYTES) {
+    return bad(
+      "keyTooLong",
+      `the key is ${keyBytes} bytes; a sensor id is at most ${MAX_SENSOR_ID_BYTES} bytes (every window record carries it three times, under Kafka's record size limit)`,
+    );
+  }
 
   let payload: unknown;
   const text = Buffer.from(record.value, "base64").toString("utf8");

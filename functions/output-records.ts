@@ -1,5 +1,5 @@
 import type { Aggregation } from "../core/aggregation.ts";
-import type { BadRecordReasonCode } from "../core/decode-reading.ts";
+import { type BadRecordReasonCode, MAX_SENSOR_ID_BYTES } from "../core/decode-reading.ts";
 import type { RecordCoordinates } from "../core/reading.ts";
 import {
   type ClosedWindow,
@@ -242,16 +242,26 @@ const WINDOW_FIELDS = new Set(["sensor", "start", "end", "time", "closedBy"]);
 const fieldJsonCache = new Map<string, string>();
 
 /**
+ * The largest dead letter carrying its original. Kafka refuses a record over the topic's
+ * `max.message.bytes` (1 MB by default, MSK's too) on every retry, which would stall the
+ * partition; a dead letter grows its original (base64 adds a third, headers as signed bytes up to
+ * four times), so one near that size could not be sent.
+ */
+export const MAX_DEAD_LETTER_BYTES = 900_000;
+
+/**
  * A bad record, with its reason, its coordinates and the original key, value and headers exactly
  * as delivered (base64 / signed bytes), so it can be inspected or replayed. Keyed like the original.
+ * Past {@link MAX_DEAD_LETTER_BYTES} it carries the original's sizes instead of its bytes (and no
+ * key if that is what is too long): `source` says where to read it while the topic keeps it.
  */
 export const deadLetterRecord = (
   record: KafkaTriggerRecord,
   reason: BadRecordReasonCode,
   detail: string,
-): OutputRecord => ({
-  key: record.key ? Buffer.from(record.key, "base64") : null,
-  value: JSON.stringify({
+): OutputRecord => {
+  const key = record.key ? Buffer.from(record.key, "base64") : null;
+  const letter = {
     reason,
     detail,
     source: { ...coordinates(record), timestampType: record.timestampType },
@@ -260,8 +270,31 @@ export const deadLetterRecord = (
       value: record.value ?? null,
       headers: record.headers ?? [],
     },
-  }),
-  headers: { [DEAD_LETTER_REASON_HEADER]: reason, [SOURCE_RECORD_HEADER]: sourceRecordId(record) },
+  };
+  const value = JSON.stringify(letter);
+  const fits = Buffer.byteLength(value) + (key?.length ?? 0) <= MAX_DEAD_LETTER_BYTES;
+  const shortKey = key !== null && key.length <= MAX_SENSOR_ID_BYTES ? key : null;
+  return {
+    key: fits ? key : shortKey,
+    value: fits ? value : JSON.stringify({ ...letter, original: originalSizes(record, shortKey) }),
+    headers: {
+      [DEAD_LETTER_REASON_HEADER]: reason,
+      [SOURCE_RECORD_HEADER]: sourceRecordId(record),
+    },
+  };
+};
+
+/** What a dead letter too large to carry its original says of it instead. */
+const originalSizes = (record: KafkaTriggerRecord, shortKey: Buffer | null) => ({
+  key: shortKey === null ? null : (record.key ?? null),
+  value: null,
+  headers: [],
+  omitted: {
+    why: `over ${MAX_DEAD_LETTER_BYTES} bytes with it; read the original at source.offset`,
+    keyBytes: record.key ? Buffer.byteLength(record.key, "base64") : 0,
+    valueBytes: record.value ? Buffer.byteLength(record.value, "base64") : 0,
+    headers: record.headers?.length ?? 0,
+  },
 });
 
 const coordinates = (s: RecordCoordinates): RecordCoordinates => ({

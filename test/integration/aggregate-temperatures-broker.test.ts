@@ -10,10 +10,17 @@ import {
 } from "../../functions/kafka-trigger-event-builder.ts";
 import { WINDOW_ID_HEADER } from "../../functions/output-records.ts";
 import { kafkaRecordSink } from "../../functions/record-sink.ts";
+import { createTopicsWithLeaders } from "../../harness/commands/topics.ts";
 import { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
 import { aggregateWith, rulesWith, type StoreFactory } from "../support/aggregate-handler-suite.ts";
 import { dynamoStoreFor } from "../support/dynamodb-state.ts";
-import { brokers, createTopic, readTopic, useBroker } from "../support/harness-fixtures.ts";
+import {
+  brokers,
+  createTopic,
+  readTopic,
+  uniqueName,
+  useBroker,
+} from "../support/harness-fixtures.ts";
 import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
 
 /**
@@ -135,5 +142,67 @@ describe.each(stores)("aggregate-temperatures on the real broker, %s store", (_n
       "missing-ts",
       "not-json",
     ]);
+  });
+});
+
+describe("records near Kafka's 1 MB limit, on topics that keep it (max.message.bytes, as MSK)", () => {
+  const KAFKA_DEFAULT_MAX_BYTES = "1048588";
+  const limitedTopic = async (prefix: string) => {
+    const topic = uniqueName(prefix);
+    await createTopicsWithLeaders(admin, [
+      {
+        topic,
+        numPartitions: 1,
+        configEntries: [{ name: "max.message.bytes", value: KAFKA_DEFAULT_MAX_BYTES }],
+      },
+    ]);
+    return topic;
+  };
+
+  it("dead-letters an 800 KB non-JSON value and a 2 KB key within the limit; the batch succeeds", async () => {
+    const topics = {
+      raw: await limitedTopic("raw-temperature"),
+      windows: await limitedTopic("agg-temperature"),
+      late: await limitedTopic("agg-temperature-late"),
+      deadLetters: await limitedTopic("raw-temperature-dlq"),
+    };
+    const reading = JSON.stringify({ ts: Date.UTC(2024, 4, 1), value: 20 });
+    await producer.send({
+      topic: topics.raw,
+      acks: -1,
+      messages: [
+        { key: "Sensor1", value: "x".repeat(800_000) },
+        { key: "S".repeat(2_000), value: reading },
+        { key: "Sensor1", value: reading },
+      ],
+    });
+    const consumed = await readTopic(kafka, topics.raw, 3);
+    const aggregate = aggregateWith(
+      new MemoryWindowStateStore(),
+      kafkaRecordSink(producer),
+      rulesWith(),
+      {
+        topics: { windows: topics.windows, late: topics.late, deadLetters: topics.deadLetters },
+      },
+    );
+    const [event] = eventsFrom(topics.raw, consumed, 10);
+    expect(await aggregate(event as KafkaTriggerEvent)).toMatchObject({
+      deadLetters: 2,
+      aggregated: 1,
+    });
+    const letters = (await readTopic(kafka, topics.deadLetters, 2)).map((d) => ({
+      key: d.message.key?.toString() ?? null,
+      value: JSON.parse(d.message.value?.toString() ?? "{}"),
+    }));
+    expect(letters.map((l) => l.value.reason)).toEqual(["not-json", "key-too-long"]);
+    expect(letters[0]?.value.original).toMatchObject({
+      value: null,
+      omitted: { valueBytes: 800_000 },
+    });
+    expect(letters[0]?.value.source.offset).toBe(0);
+    expect(letters[1]).toMatchObject({
+      key: "S".repeat(2_000),
+      value: { original: { key: expect.any(String) } },
+    });
   });
 });

@@ -115,6 +115,21 @@ describe("decodeReading", () => {
     });
   });
 
+  describe.each([
+    ["1 024 ASCII bytes", "S".repeat(1_024), true],
+    ["1 025 ASCII bytes", "S".repeat(1_025), false],
+    ["1 023 bytes ending in a 2-byte character", `${"S".repeat(1_021)}é`, true],
+    ["1 026 bytes of 2-byte characters", "é".repeat(513), false],
+  ])("a sensor id of %s", (_name, sensor, ok) => {
+    it(ok ? "is a reading" : "goes to the dead-letter topic as key-too-long", () => {
+      const decoded = decodeReading(readingRecord({ sensor, ts: NOON, offset: 0 }), options);
+      expect(decoded).toMatchObject(
+        ok ? { ok, reading: { sensor } } : { ok, reason: "key-too-long" },
+      );
+      if (!decoded.ok) expect(decoded.detail).toContain("at most 1024 bytes");
+    });
+  });
+
   it("takes the Kafka timestamp as event time when configured, ignoring ts", () => {
     const record = readingRecord({ ts: "not a time", offset: 0, timestamp: NOON + 42 });
     expect(decodeReading(record, { ...options, timestampSource: "kafka" })).toMatchObject({

@@ -13,12 +13,17 @@ import {
 } from "../../core/window-engine.ts";
 import { windowId } from "../../core/window-spec.ts";
 import type { ClosedWindowState } from "../../core/window-state.ts";
+import type { KafkaTriggerRecord } from "../../functions/kafka-trigger-event.ts";
 import {
   closedWindowRecord,
+  deadLetterRecord,
   lateRecord,
+  MAX_DEAD_LETTER_BYTES,
   WINDOW_ID_HEADER,
   windowRecord,
 } from "../../functions/output-records.ts";
+import type { OutputRecord } from "../../functions/record-sink.ts";
+import { rawRecord } from "../support/trigger-events.ts";
 
 /**
  * The window and late records' JSON is written with templates; these hold it to exactly what
@@ -199,5 +204,37 @@ describe("output records", () => {
       ),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe("a dead letter stays under Kafka's 1 MB record limit", () => {
+  const bad = (value: string, headers: KafkaTriggerRecord["headers"] = []) =>
+    ({ ...rawRecord(7, value), headers }) as KafkaTriggerRecord;
+  const sizeOf = (r: OutputRecord) => Buffer.byteLength(r.value) + (r.key?.length ?? 0);
+
+  it("carries a small original exactly as delivered", () => {
+    const record = bad("not json", [{ uuid: [49, 50] }]);
+    const letter = JSON.parse(deadLetterRecord(record, "not-json", "why").value);
+    expect(letter.original).toEqual({
+      key: record.key,
+      value: record.value,
+      headers: [{ uuid: [49, 50] }],
+    });
+  });
+
+  it.each([
+    ["an 800 KB value (base64 adds a third)", bad("x".repeat(800_000))],
+    [
+      "300 KB of headers (signed bytes, up to four characters each)",
+      bad("x", [{ h: Array(300_000).fill(-128) }]),
+    ],
+  ])("carries the sizes of %s, not its bytes", (_name, record) => {
+    const out = deadLetterRecord(record, "not-json", "why");
+    expect(sizeOf(out)).toBeLessThanOrEqual(MAX_DEAD_LETTER_BYTES);
+    const letter = JSON.parse(out.value);
+    expect(letter.source).toMatchObject({ topic: "raw-temperature", partition: 0, offset: 7 });
+    expect(letter.original).toMatchObject({ key: record.key, value: null, headers: [] });
+    expect(letter.original.omitted.why).toContain("source.offset");
+    expect(out.key?.toString()).toBe("Sensor1");
   });
 });
