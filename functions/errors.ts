@@ -19,6 +19,26 @@ export class OutputProduceError extends SensorWindowsError {
 }
 
 /**
+ * The idle sweep could not finish some partitions (their outputs refused, their state unreadable);
+ * the others were swept. Retryable: the next scheduled run tries them again, and the scheduled
+ * invocation shows as failed meanwhile. Each partition's error is logged, the first is the cause.
+ */
+export class SweepPartitionsError extends SensorWindowsError {
+  readonly partitionIds: readonly string[];
+
+  constructor(failed: readonly { partitionId: string; error: unknown }[]) {
+    const ids = failed.map((f) => f.partitionId);
+    const first = failed[0]?.error;
+    const reason = first instanceof Error ? first.message : String(first);
+    super(
+      `the idle sweep failed for ${ids.length} partition(s) (${ids.join(", ")}), first because: ${reason}; the others were swept, and the next scheduled run retries these`,
+      { retryable: true, cause: first },
+    );
+    this.partitionIds = ids;
+  }
+}
+
+/**
  * Reading a Secrets Manager secret failed, or it does not hold what the function needs. The AWS
  * error's name (ResourceNotFoundException, AccessDeniedException, DecryptionFailure, ...) is kept
  * in the message and in `awsErrorName`; retryable when AWS says so (throttling, a 5xx, a timeout):

@@ -2,6 +2,7 @@ import { closeIdleWindows, overlay, type WindowRules } from "../../core/window-e
 import type { PartitionState } from "../../core/window-state.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { Claimant } from "../../state/window-state-store.ts";
+import { SweepPartitionsError } from "../errors.ts";
 import {
   type OutputTopics,
   type PartitionChange,
@@ -48,32 +49,46 @@ export const createSweepHandler = <S, O>(deps: SweepDependencies<S, O>) => {
       windowsClosed: 0,
       windowsEmitted: 0,
     };
+    const failed: { partitionId: string; error: unknown }[] = [];
+    // Partitions one by one, each on its own: one that keeps failing (its outputs refused, its
+    // state unreadable) must not stop idle closing for the others behind it in the index.
     for (const partitionId of due) {
-      let closed = 0;
-      const decide = (state: PartitionState<S>): PartitionChange<S> | undefined => {
-        const closing = closeIdleWindows(
-          deps.rules,
-          state.sensors.values(),
-          now,
-          deps.idleTimeoutMs,
-        );
-        closed = closing.closed.length;
-        if (closing.sensors.size === 0) return undefined;
-        return {
-          state: { ...state, sensors: overlay(state.sensors, closing.sensors) },
-          changed: new Set(closing.sensors.keys()),
-          outputs: { windows: closing.closed, late: [], deadLetters: [] },
-        };
-      };
-      const emitted = await runPartitionStep(
-        { ...deps, claimant: Claimant.sweep, now: () => now },
-        partitionId,
-        decide,
-      );
-      summary.windowsClosed += closed;
-      summary.windowsEmitted += emitted.windows;
+      try {
+        const swept = await sweepPartition(deps, partitionId, now);
+        summary.windowsClosed += swept.closed;
+        summary.windowsEmitted += swept.emitted;
+      } catch (error) {
+        failed.push({ partitionId, error });
+        logger.error("idle sweep of a partition failed; the others go on", { partitionId, error });
+      }
     }
     if (summary.partitionsDue > 0) logger.info("idle sweep done", { ...summary });
+    if (failed.length > 0) throw new SweepPartitionsError(failed);
     return summary;
   };
+};
+
+/** Closes one partition's idle windows, then commits, emits and marks them as claimant "sweep". */
+const sweepPartition = async <S, O>(
+  deps: SweepDependencies<S, O>,
+  partitionId: string,
+  now: number,
+): Promise<{ closed: number; emitted: number }> => {
+  let closed = 0;
+  const decide = (state: PartitionState<S>): PartitionChange<S> | undefined => {
+    const closing = closeIdleWindows(deps.rules, state.sensors.values(), now, deps.idleTimeoutMs);
+    closed = closing.closed.length;
+    if (closing.sensors.size === 0) return undefined;
+    return {
+      state: { ...state, sensors: overlay(state.sensors, closing.sensors) },
+      changed: new Set(closing.sensors.keys()),
+      outputs: { windows: closing.closed, late: [], deadLetters: [] },
+    };
+  };
+  const emitted = await runPartitionStep(
+    { ...deps, claimant: Claimant.sweep, now: () => now },
+    partitionId,
+    decide,
+  );
+  return { closed, emitted: emitted.windows };
 };

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { TemperatureState } from "../../core/temperature-aggregation.ts";
+import { SweepPartitionsError } from "../../functions/errors.ts";
 import type { WindowStateStore } from "../../functions/partition-step.ts";
+import type { RecordSink } from "../../functions/record-sink.ts";
 import { createSweepHandler } from "../../functions/sweep-idle-windows/sweep-handler.ts";
 import { MemoryRecordSink } from "../../functions/testing/memory-record-sink.ts";
 import { silentLogger } from "../../lib/logger.ts";
+import { CLAIM_LEASE_MS } from "../../state/window-state-store.ts";
 import { aggregateWith, rulesWith, TOPICS } from "./aggregate-handler-suite.ts";
 import { mskEvent, readingRecord } from "./trigger-events.ts";
 
@@ -174,6 +177,47 @@ export const describeIdleClosing = (storeName: string, newStore: IdleStoreFactor
       const first = windows().filter((w) => w.start === T0);
       expect(first).toHaveLength(1);
       expect([1, 2]).toContain(first[0]?.temperature.count);
+    });
+
+    it("sweeps every other partition when one keeps failing, and that one once it recovers", async () => {
+      const { store, sink, clock, windows } = await setup();
+      await aggregateWith(store, sink, rulesWith(), { now: clock.now, idleTimeoutMs: IDLE_MS })(
+        mskEvent([
+          readingRecord({ sensor: "Refused", ts: T0 + 1_000, offset: 0, partition: 0 }),
+          readingRecord({ sensor: "Quiet", ts: T0 + 1_000, offset: 0, partition: 1 }),
+        ]),
+      );
+      let refusing = true;
+      const refusingSink: RecordSink = {
+        async send(batches) {
+          const refused = batches.some((b) => b.records.some((r) => String(r.key) === "Refused"));
+          if (refusing && refused) throw new Error("the broker refuses this record (injected)");
+          await sink.send(batches);
+        },
+      };
+      const sweep = createSweepHandler({
+        rules: rulesWith(),
+        store,
+        sink: refusingSink,
+        topics: TOPICS,
+        idleTimeoutMs: IDLE_MS,
+        logger: silentLogger,
+        now: clock.now,
+      });
+      clock.advance(IDLE_MS);
+      const failed = await sweep().catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(SweepPartitionsError);
+      expect((failed as SweepPartitionsError).partitionIds).toEqual(["raw-temperature-0"]);
+      expect(windows().map((w) => w.sensor)).toEqual(["Quiet"]);
+      refusing = false;
+      // Its decision is committed, its outputs owed: the sweep finds it again once their claim lapses.
+      clock.advance(CLAIM_LEASE_MS);
+      await sweep();
+      expect(
+        windows()
+          .map((w) => w.sensor)
+          .sort(),
+      ).toEqual(["Quiet", "Refused"]);
     });
   });
 };
