@@ -61,6 +61,11 @@ export interface PartitionStepDeps<S, O> {
   idleTimeoutMs?: number | undefined;
   /** State of a sensor quiet for longer than this is dropped (undefined: kept). */
   retentionMs?: number | undefined;
+  /**
+   * Real-clock ms (`Date.now()`) by which the invocation must have finished (its timeout, less a
+   * margin): the mark is insisted on until then (undefined: {@link MARK_ATTEMPTS} attempts).
+   */
+  deadline?: number | undefined;
 }
 
 /** What a step decided for a partition's state. */
@@ -78,7 +83,11 @@ export interface EmittedCounts {
 
 /** A conflict is another invocation's commit: re-read and redo, a few times, before giving up. */
 const CONFLICT_ATTEMPTS = 5;
-/** A mark that fails after the outputs went out would make the retry repeat them: insist. */
+/**
+ * A mark that fails after the outputs went out would make the retry repeat them: insist, until the
+ * invocation's deadline when it is known (a throttle shorter than the function's timeout repeats
+ * nothing), else this many attempts (~5 s).
+ */
 const MARK_ATTEMPTS = 12;
 
 /**
@@ -93,7 +102,8 @@ const MARK_ATTEMPTS = 12;
  *   produced; a conflict is redone here from a fresh read, anything else by the retry;
  * - after the commit, before the produce: the retry's records are at or below the applied offset
  *   and are skipped; the outbox entry is found and produced then;
- * - after the produce, before the mark: the retry produces the same outputs again (same
+ * - after the produce, before the mark: a crash, or a mark failing until the invocation's deadline
+ *   (a throttle is retried until then), makes the retry produce the same outputs again (same
  *   `window-id`, same source coordinates): the one duplicate a consumer may see;
  * - after the mark: nothing is produced again.
  *
@@ -181,8 +191,9 @@ const emitOutbox = async <S, O>(
   const done = new Set(entries.map((e) => e.seq));
   const remaining = { ...partition, outbox: partition.outbox.filter((e) => !done.has(e.seq)) };
   const idleAt = idleIndexTime(deps, partition.state, remaining.outbox);
-  await insist(() =>
-    deps.store.markEmitted(partitionId, [...done], { version: partition.version, idleAt }),
+  await insist(
+    () => deps.store.markEmitted(partitionId, [...done], { version: partition.version, idleAt }),
+    deps.deadline,
   );
   return { counts, remaining };
 };
@@ -240,20 +251,27 @@ const withoutQuietSensors = <S>(
 const hasOutputs = <S>(o: WindowOutputs<S>): boolean =>
   o.windows.length + o.late.length + o.deadLetters.length > 0;
 
-/** Retries a retryable failure with backoff; the last failure is thrown. */
-const insist = async (work: () => Promise<void>): Promise<void> => {
+/**
+ * Retries a retryable failure with backoff, until the deadline (when known) or MARK_ATTEMPTS
+ * attempts; the last failure is thrown.
+ */
+const insist = async (work: () => Promise<void>, deadline: number | undefined): Promise<void> => {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       const retryable = (error as { retryable?: boolean }).retryable === true;
-      if (!retryable || attempt >= MARK_ATTEMPTS) throw error;
+      // The deadline is the real clock's (the function timeout), not the logic's `now`.
+      const outOfTime =
+        deadline === undefined ? attempt >= MARK_ATTEMPTS : Date.now() + MAX_JITTER_MS >= deadline;
+      if (!retryable || outOfTime) throw error;
       await jitter(attempt);
     }
   }
 };
 
+const MAX_JITTER_MS = 1_000;
 const jitter = (attempt: number) =>
   new Promise((resolve) =>
-    setTimeout(resolve, Math.min(1_000, 10 * 2 ** attempt) * (0.5 + Math.random() / 2)),
+    setTimeout(resolve, Math.min(MAX_JITTER_MS, 10 * 2 ** attempt) * (0.5 + Math.random() / 2)),
   );

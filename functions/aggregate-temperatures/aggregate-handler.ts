@@ -32,6 +32,8 @@ export interface AggregateDependencies<S, O> {
   idleTimeoutMs?: number | undefined;
   /** How long a quiet sensor's state is kept, ms (undefined: forever). */
   retentionMs?: number | undefined;
+  /** When the invocation must be done by (`invocationDeadline`); undefined: no Lambda context. */
+  deadline?: number | undefined;
 }
 
 /** What one invocation did: logged, and returned to in-process callers (the harness, tests). */

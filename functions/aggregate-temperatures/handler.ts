@@ -1,6 +1,7 @@
 import type { Context } from "aws-lambda";
 import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
+import { invocationDeadline } from "../invocation-deadline.ts";
 import { lazyKafkaSink } from "../kafka-sink.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { createAggregateHandler } from "./aggregate-handler.ts";
@@ -29,6 +30,7 @@ export const handler = async (event: KafkaTriggerEvent, context?: Context): Prom
     ...base,
     sink,
     logger: context ? logger.child({ requestId: context.awsRequestId }) : logger,
+    deadline: invocationDeadline(context),
   });
   const summary = await aggregate(event);
   addMetrics(FUNCTION_NAME, { ...summary });

@@ -1,8 +1,9 @@
-import type { ScheduledEvent } from "aws-lambda";
+import type { Context, ScheduledEvent } from "aws-lambda";
 import type { TemperatureState, TemperatureSummary } from "../../core/temperature-aggregation.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import { addMetrics, writeEmbeddedMetrics } from "../../lib/function-metrics.ts";
 import { createLogger } from "../../lib/logger.ts";
+import { invocationDeadline } from "../invocation-deadline.ts";
 import { lazyKafkaSink } from "../kafka-sink.ts";
 import { readTemperatureWindowsConfig } from "../temperature-windows/config.ts";
 import {
@@ -32,7 +33,10 @@ const store = stateStoreFor(config);
 const sinkFor = lazyKafkaSink(config.outputBrokers, FUNCTION_NAME, logger);
 
 /** `sweep-idle-windows`: closes and emits the windows of sensors that went quiet. */
-export const handler = async (_event?: ScheduledEvent): Promise<SweepSummary> => {
+export const handler = async (
+  _event?: ScheduledEvent,
+  context?: Context,
+): Promise<SweepSummary> => {
   const sweep = createSweepHandler<TemperatureState, TemperatureSummary>({
     rules,
     store,
@@ -41,6 +45,7 @@ export const handler = async (_event?: ScheduledEvent): Promise<SweepSummary> =>
     idleTimeoutMs,
     logger,
     now: Date.now,
+    deadline: invocationDeadline(context),
   });
   const summary = await sweep();
   addMetrics(FUNCTION_NAME, { ...summary });

@@ -21,6 +21,8 @@ export interface SweepDependencies<S, O> {
   logger: Logger;
   /** Wall clock, ms. */
   now: () => number;
+  /** When the invocation must be done by (`invocationDeadline`); undefined: no Lambda context. */
+  deadline?: number | undefined;
 }
 
 export interface SweepSummary {

@@ -8,6 +8,7 @@ import {
   aggregateWith,
   describeAggregateHandler,
   emittedWindows,
+  rulesWith,
 } from "../support/aggregate-handler-suite.ts";
 import {
   countingDynamoClient,
@@ -219,6 +220,40 @@ describe("DynamoDB store commits", () => {
     await aggregateWith(store, sink)(event);
     expect(emittedWindows(sink).map((w) => [w.start, w.count])).toEqual([[0, 2]]);
   });
+
+  it("a throttle on the mark outlasting its usual attempts, within the invocation's time, repeats nothing", async () => {
+    const counter = countingDynamoClient();
+    const client = counter.client;
+    let updates = 0;
+    let throttled = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        // Every UpdateItem after the first (the commit) is the mark: throttled before it is sent.
+        if (context.commandName === "UpdateItemCommand" && ++updates > 1 && throttled < 14) {
+          throttled++;
+          throw Object.assign(
+            new Error("Rate of requests exceeds the allowed throughput (injected)"),
+            {
+              name: "ThrottlingException",
+              $retryable: { throttling: true },
+            },
+          );
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "throttleTheMark" },
+    );
+    const store = await dynamoStoreFor(client);
+    const sink = new MemoryRecordSink();
+    const event = mskEvent(
+      [1_000, 2_000, 12_000].map((ts, offset) => readingRecord({ sensor: "S", ts, offset })),
+    );
+    await aggregateWith(store, sink, rulesWith(), { deadline: Date.now() + 30_000 })(event);
+    expect(throttled).toBe(14);
+    // Replayed (the trigger's at-least-once), the batch finds everything applied and marked.
+    await aggregateWith(store, sink)(event);
+    expect(emittedWindows(sink).map((w) => [w.start, w.count])).toEqual([[0, 2]]);
+  }, 30_000);
 
   it("a commit the SDK sent twice (the first reply lost) recognises its own write, not a conflict", async () => {
     const client = new DynamoDBClient({
