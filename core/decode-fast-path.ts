@@ -1,3 +1,5 @@
+import { MAX_READING_MAGNITUDE } from "./reading.ts";
+
 /**
  * The decoder's fast path: the value shapes nearly every record has, read straight from bytes.
  *
@@ -84,6 +86,7 @@ export const scanReading = (
     else return undefined; // no ts, or a string in another form
     if (eventTime < 0 || eventTime - kafkaTimestamp > maxAheadMs) return undefined;
   }
+  if (!(Math.abs(scanned.value) <= MAX_READING_MAGNITUDE)) return undefined;
   return { eventTime, value: scanned.value };
 };
 

@@ -1,6 +1,6 @@
 import { base64IntoScratch, scanReading, scratchText } from "./decode-fast-path.ts";
 import { describe, parseEventTime } from "./event-time.ts";
-import type { Reading, SourceRecord } from "./reading.ts";
+import { MAX_READING_MAGNITUDE, type Reading, type SourceRecord } from "./reading.ts";
 
 /** Why a record went to the dead-letter topic. Stable codes: consumers may switch on them. */
 export const BadRecordReason = {
@@ -154,8 +154,11 @@ export const decodeReadingReference = (
       );
     }
   }
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    return bad("badValue", `value must be a finite number, got ${describe(value)}`);
+  if (typeof value !== "number" || !(Math.abs(value) <= MAX_READING_MAGNITUDE)) {
+    return bad(
+      "badValue",
+      `value must be a finite number within ±${MAX_READING_MAGNITUDE}, got ${describe(value)}`,
+    );
   }
   return {
     ok: true,

@@ -17,6 +17,13 @@ export interface SourceRecord extends RecordCoordinates {
   value?: string | null;
 }
 
+/**
+ * The largest magnitude a reading's value may have. A window's sum of such readings stays finite:
+ * JSON has no Infinity, so a sum that overflowed would be stored as null and come back as 0 after a
+ * cold start, changing the window's mean. Far beyond any sensor's range.
+ */
+export const MAX_READING_MAGNITUDE = 1e15;
+
 /** A valid sensor reading, decoded from one Kafka record. */
 export interface Reading {
   sensor: string;

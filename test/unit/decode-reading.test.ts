@@ -116,6 +116,21 @@ describe("decodeReading", () => {
   });
 
   describe.each([
+    ["1e15", "1e15", true],
+    ["-1e15", "-1e15", true],
+    ["1000000000000001", "1000000000000001", false],
+    ["1e308 (two of them overflow a sum)", "1e308", false],
+  ])("a value of %s", (_name, value, ok) => {
+    it(ok ? "is a reading" : "goes to the dead-letter topic as bad-value", () => {
+      const decoded = decodeReading(rawRecord(0, `{"ts": ${NOON}, "value": ${value}}`), options);
+      expect(decoded).toMatchObject(
+        ok ? { ok, reading: { value: Number(value) } } : { ok, reason: "bad-value" },
+      );
+      if (!decoded.ok) expect(decoded.detail).toContain("within ±1000000000000000");
+    });
+  });
+
+  describe.each([
     ["1 024 ASCII bytes", "S".repeat(1_024), true],
     ["1 025 ASCII bytes", "S".repeat(1_025), false],
     ["1 023 bytes ending in a 2-byte character", `${"S".repeat(1_021)}é`, true],
