@@ -6,7 +6,13 @@ import { ConfigError, SensorWindowsError } from "../lib/errors.ts";
  * message names the topics and, for the usual local cause, the fix.
  */
 export class OutputProduceError extends SensorWindowsError {
-  constructor(topics: readonly string[], cause: unknown) {
+  /**
+   * Records acknowledged before the failing request, in the order they were given to the sink:
+   * those went out, and the caller may remember so rather than produce them again.
+   */
+  readonly sentRecords: number;
+
+  constructor(topics: readonly string[], cause: unknown, sentRecords = 0) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const hint = /does not host this topic-partition|UNKNOWN_TOPIC/i.test(reason)
       ? ": does the topic exist? The functions never create topics (npm start creates the project's; set OUTPUT_TOPIC, LATE_TOPIC, DEAD_LETTER_TOPIC to others)"
@@ -15,6 +21,7 @@ export class OutputProduceError extends SensorWindowsError {
       retryable: true,
       cause,
     });
+    this.sentRecords = sentRecords;
   }
 }
 

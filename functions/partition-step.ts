@@ -15,6 +15,7 @@ import {
   type PartitionStateStore,
   type StoredPartition,
 } from "../state/window-state-store.ts";
+import { OutputProduceError } from "./errors.ts";
 import type { KafkaTriggerRecord } from "./kafka-trigger-event.ts";
 import { closedWindowRecord, deadLetterRecord, lateRecord } from "./output-records.ts";
 import type { RecordSink, TopicRecords } from "./record-sink.ts";
@@ -102,6 +103,9 @@ const MARK_ATTEMPTS = 12;
  *   produced; a conflict is redone here from a fresh read, anything else by the retry;
  * - after the commit, before the produce: the retry's records are at or below the applied offset
  *   and are skipped; the outbox entry is found and produced then;
+ * - during the produce (a request kafkajs gave up on): what was acknowledged before it is stored
+ *   (`markEmitted` for whole entries, `markProduced` for part of one) and the retry produces the
+ *   rest; only a crash before that is stored, or a request that landed in part, repeats outputs;
  * - after the produce, before the mark: a crash, or a mark failing until the invocation's deadline
  *   (a throttle is retried until then), makes the retry produce the same outputs again (same
  *   `window-id`, same source coordinates): the one duplicate a consumer may see;
@@ -178,24 +182,98 @@ const emitOutbox = async <S, O>(
   const theirs = entries.filter((e) => !own.has(e.seq));
   const stored =
     theirs.length === 0 ? new Map() : await deps.store.readOutputs(partitionId, theirs);
-  const batches: TopicRecords[] = [];
+  const sending: Sending[] = [];
   for (const entry of entries) {
     const outputs = own.get(entry.seq) ?? stored.get(entry.seq);
     if (outputs === undefined) continue; // its outputs expired with the retention: nothing to send
-    batches.push(...outputRecords(deps, outputs));
+    sending.push({ entry, batches: withoutFirst(outputRecords(deps, outputs), entry.produced) });
     counts.windows += outputs.windows.length;
     counts.late += outputs.late.length;
     counts.deadLetters += outputs.deadLetters.length;
   }
-  await deps.sink.send(batches);
-  const done = new Set(entries.map((e) => e.seq));
-  const remaining = { ...partition, outbox: partition.outbox.filter((e) => !done.has(e.seq)) };
+  try {
+    await deps.sink.send(sending.flatMap((s) => s.batches));
+  } catch (error) {
+    await rememberProduced(deps, partitionId, partition, sending, error);
+    throw error;
+  }
+  const remaining = withoutEntries(partition, entries);
   const idleAt = idleIndexTime(deps, partition.state, remaining.outbox);
+  const done = entries.map((e) => e.seq);
   await insist(
-    () => deps.store.markEmitted(partitionId, [...done], { version: partition.version, idleAt }),
+    () => deps.store.markEmitted(partitionId, done, { version: partition.version, idleAt }),
     deps.deadline,
   );
   return { counts, remaining };
+};
+
+/** An outbox entry on its way out: the records still to produce. */
+interface Sending {
+  entry: OutboxEntry;
+  batches: TopicRecords[];
+}
+
+/**
+ * After a produce that failed part-way, stores what went out (entries whole, then how much of the
+ * next), so that the retry produces only the rest: a failure is then no reason for a duplicate.
+ * Only a crash before this is stored, or a request that landed in part (kafkajs gave up on it),
+ * still repeats outputs. Best effort: if the store refuses, the retry repeats them, as before.
+ */
+const rememberProduced = async <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  partitionId: string,
+  partition: StoredPartition<S>,
+  sending: readonly Sending[],
+  error: unknown,
+): Promise<void> => {
+  let sent = error instanceof OutputProduceError ? error.sentRecords : 0;
+  const whole: OutboxEntry[] = [];
+  let part: { seq: number; produced: number } | undefined;
+  for (const { entry, batches } of sending) {
+    const records = recordCount(batches);
+    if (sent >= records) whole.push(entry);
+    else if (sent > 0) part = { seq: entry.seq, produced: entry.produced + sent };
+    sent = Math.max(0, sent - records);
+    if (sent === 0) break;
+  }
+  try {
+    if (whole.length > 0) {
+      const idleAt = idleIndexTime(deps, partition.state, withoutEntries(partition, whole).outbox);
+      const seqs = whole.map((e) => e.seq);
+      await insist(
+        () => deps.store.markEmitted(partitionId, seqs, { version: partition.version, idleAt }),
+        deps.deadline,
+      );
+    }
+    if (part !== undefined) {
+      const { seq, produced } = part;
+      await insist(() => deps.store.markProduced(partitionId, seq, produced), deps.deadline);
+    }
+  } catch {
+    // Left unrecorded, what went out goes out again with the retry, each output with its identity.
+  }
+};
+
+const recordCount = (batches: readonly TopicRecords[]): number =>
+  batches.reduce((n, b) => n + b.records.length, 0);
+
+/** `batches` without their first `skip` records, in order. */
+const withoutFirst = (batches: TopicRecords[], skip: number): TopicRecords[] => {
+  if (skip <= 0) return batches;
+  let left = skip;
+  return batches.map(({ topic, records }) => {
+    const dropped = Math.min(left, records.length);
+    left -= dropped;
+    return { topic, records: records.slice(dropped) };
+  });
+};
+
+const withoutEntries = <S>(
+  partition: StoredPartition<S>,
+  entries: readonly OutboxEntry[],
+): StoredPartition<S> => {
+  const done = new Set(entries.map((e) => e.seq));
+  return { ...partition, outbox: partition.outbox.filter((e) => !done.has(e.seq)) };
 };
 
 /** The records of one commit's outputs: windows, then late readings, then dead letters. */

@@ -15,7 +15,8 @@ export interface TopicRecords {
 
 /**
  * Where a function's output goes. Resolves only once every record is acknowledged, so a failure
- * fails the invocation and the trigger retries the batch: output is at least once.
+ * fails the invocation and the trigger retries the batch: output is at least once. A failure
+ * part-way is an `OutputProduceError` saying how many records, in order, went out before it.
  */
 export interface RecordSink {
   send(batches: readonly TopicRecords[]): Promise<void>;
@@ -38,12 +39,15 @@ export const MAX_RECORDS_PER_REQUEST = 500;
  */
 export const kafkaRecordSink = (producer: Producer): RecordSink => ({
   async send(batches) {
+    let sent = 0;
     for (const topicMessages of requestsOf(batches, MAX_RECORDS_PER_REQUEST)) {
       try {
         await producer.sendBatch({ topicMessages, acks: -1 });
       } catch (error) {
-        throw new OutputProduceError([...new Set(topicMessages.map((t) => t.topic))], error);
+        const topics = [...new Set(topicMessages.map((t) => t.topic))];
+        throw new OutputProduceError(topics, error, sent);
       }
+      for (const { messages } of topicMessages) sent += messages.length;
     }
   },
 });

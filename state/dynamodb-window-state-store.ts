@@ -185,6 +185,26 @@ export class DynamoWindowStateStore<S, X = unknown> implements PartitionStateSto
     }
   }
 
+  async markProduced(partitionId: string, seq: number, produced: number): Promise<void> {
+    await this.#send(
+      new UpdateItemCommand({
+        TableName: this.#options.tableName,
+        Key: { [PK]: { S: headKeyPrefix + partitionId } },
+        UpdateExpression: "SET #outbox.#seq.#produced = :produced",
+        ConditionExpression: "attribute_exists(#outbox.#seq)",
+        ExpressionAttributeNames: {
+          "#outbox": "outbox",
+          "#seq": String(seq),
+          "#produced": "produced",
+        },
+        ExpressionAttributeValues: { ":produced": { N: String(produced) } },
+      }),
+    ).catch((error: unknown) => {
+      // The entry is gone: marked emitted meanwhile, nothing left to remember.
+      if (!(error instanceof ConditionalCheckFailedException)) throw this.#translate(error);
+    });
+  }
+
   async findPartitionsIdle(now: number): Promise<string[]> {
     const partitions: string[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
@@ -543,6 +563,7 @@ const outboxOf = (item: Record<string, AttributeValue>): OutboxEntry[] =>
       claimedBy: (v.M?.by?.S ?? "batch") as ClaimantName,
       claimedAt: Number(v.M?.at?.N ?? 0),
       ref: v.M?.ref?.S ?? "",
+      produced: Number(v.M?.produced?.N ?? 0),
     }))
     .sort((a, b) => a.seq - b.seq);
 

@@ -51,7 +51,7 @@ export class MemoryWindowStateStore<S, X = unknown> implements PartitionStateSto
     const outputs = held?.outputs ?? new Map<number, X>();
     if (change.outputs !== undefined) {
       const { payload, claimedBy, claimedAt } = change.outputs;
-      outbox.push({ seq: version, claimedBy, claimedAt, ref: String(version) });
+      outbox.push({ seq: version, claimedBy, claimedAt, ref: String(version), produced: 0 });
       outputs.set(version, payload);
     }
     this.#partitions.set(partitionId, {
@@ -79,6 +79,13 @@ export class MemoryWindowStateStore<S, X = unknown> implements PartitionStateSto
     held.stored = { ...held.stored, outbox: held.stored.outbox.filter((e) => !done.has(e.seq)) };
     for (const seq of seqs) held.outputs.delete(seq);
     if (held.stored.version === after.version) held.idleAt = after.idleAt;
+  }
+
+  async markProduced(partitionId: string, seq: number, produced: number): Promise<void> {
+    const held = this.#partitions.get(partitionId);
+    if (held === undefined) return;
+    const outbox = held.stored.outbox.map((e) => (e.seq === seq ? { ...e, produced } : e));
+    held.stored = { ...held.stored, outbox };
   }
 
   /** Every partition's current state (for inspection: benchmarks, tests). */

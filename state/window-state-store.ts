@@ -27,6 +27,11 @@ export interface OutboxEntry {
   claimedAt: number;
   /** Where the store keeps the outputs (store-defined). */
   ref: string;
+  /**
+   * How many of its outputs, in output order, are known produced: a produce that failed part-way
+   * left them out, and the next emit starts after them. 0 when none (or unknown).
+   */
+  produced: number;
 }
 
 /** A partition's state as stored, with the version a commit must expect (0: never written). */
@@ -83,6 +88,12 @@ export interface PartitionStateStore<S, X> {
    * sweep when it is still at `version`.
    */
   markEmitted(partitionId: string, seqs: readonly number[], after: MarkedAt): Promise<void>;
+  /**
+   * Records that the first `produced` outputs of entry `seq` went out (a produce that failed
+   * part-way), so that the next emit does not repeat them. Idempotent; does not change the version;
+   * nothing when the entry is gone (marked emitted).
+   */
+  markProduced(partitionId: string, seq: number, produced: number): Promise<void>;
   /**
    * Partitions whose `idleAt` is at or before `now`. Found through an index, never a scan; may lag
    * behind recent writes, so callers load what it returns and decide from that.

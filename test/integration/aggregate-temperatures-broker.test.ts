@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Producer } from "kafkajs";
+import { KafkaJSError, type Producer, type ProducerBatch } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OutputProduceError } from "../../functions/errors.ts";
 import { PRODUCER_CONFIG } from "../../functions/kafka-producer.ts";
 import type { KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
 import {
@@ -21,6 +22,7 @@ import {
   uniqueName,
   useBroker,
 } from "../support/harness-fixtures.ts";
+import { mskEvent, readingRecord } from "../support/trigger-events.ts";
 import { bruteForceWindows, seedScenario } from "../support/window-fixtures.ts";
 
 /**
@@ -204,5 +206,40 @@ describe("records near Kafka's 1 MB limit, on topics that keep it (max.message.b
       key: "S".repeat(2_000),
       value: { original: { key: expect.any(String) } },
     });
+  });
+});
+
+describe.each(stores)("a produce that fails part-way, %s store", (_name, storeFor) => {
+  it("is retried from where it failed: each of the 600 windows once on the topic", {
+    timeout: 60_000,
+  }, async () => {
+    const windowsTopic = await createTopic(admin, 3, "agg-temperature");
+    // 600 sensors read at 1 s and at 20 s: one batch closes 600 windows, two produce requests.
+    const sensors = Array.from({ length: 600 }, (_, i) => `sensor-${i}`);
+    const records = [1_000, 20_000].flatMap((ts, round) =>
+      sensors.map((sensor, i) =>
+        readingRecord({ sensor, ts: Date.UTC(2024, 4, 1) + ts, offset: round * 600 + i }),
+      ),
+    );
+    let requests = 0;
+    // The client wrapper: the second request fails before it is sent, once.
+    const failingSecond = {
+      sendBatch: async (batch: ProducerBatch) => {
+        if (++requests === 2) throw new KafkaJSError("the broker went away (injected)");
+        return producer.sendBatch(batch);
+      },
+    } as Producer;
+    const topics = { windows: windowsTopic, late: windowsTopic, deadLetters: windowsTopic };
+    const aggregate = aggregateWith(await storeFor(), kafkaRecordSink(failingSecond), rulesWith(), {
+      topics,
+    });
+    const failure = await aggregate(mskEvent(records)).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(OutputProduceError);
+    expect((failure as OutputProduceError).sentRecords).toBe(500);
+    await aggregate(mskEvent(records)); // the trigger's retry
+    const produced = await readTopic(kafka, windowsTopic, 600);
+    const ids = produced.map((p) => p.message.headers?.[WINDOW_ID_HEADER]?.toString());
+    expect(new Set(ids).size).toBe(600);
+    await expect(readTopic(kafka, windowsTopic, 601, 2_000)).rejects.toThrow("only 600/601");
   });
 });

@@ -135,6 +135,7 @@ export const storeCrashingOnce = <S>(
     findPartitionsIdle: (now) => inner.findPartitionsIdle(now),
     commit: (id, change) =>
       operation === "commit" ? crash(() => inner.commit(id, change)) : inner.commit(id, change),
+    markProduced: (id, seq, produced) => inner.markProduced(id, seq, produced),
     markEmitted: (id, seqs, after) =>
       operation === "markEmitted"
         ? crash(() => inner.markEmitted(id, seqs, after))

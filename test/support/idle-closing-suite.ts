@@ -32,6 +32,7 @@ const bothReadBeforeAnyWrite = <S>(inner: WindowStateStore<S>): WindowStateStore
     readOutputs: (id, entries) => inner.readOutputs(id, entries),
     findPartitionsIdle: (now) => inner.findPartitionsIdle(now),
     markEmitted: (id, seqs, after) => inner.markEmitted(id, seqs, after),
+    markProduced: (id, seq, produced) => inner.markProduced(id, seq, produced),
     async commit(id, change) {
       await bothLoaded;
       return inner.commit(id, change);
