@@ -8,10 +8,13 @@ const FINISH_MARGIN_MS = 2_000;
 
 /**
  * When the invocation must be done by, on the real clock (`Date.now()`): the function timeout,
- * from `context.getRemainingTimeInMillis()`, less a margin. Undefined without a context (tests
- * calling the handler directly). https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html
+ * from `context.getRemainingTimeInMillis()`, less a margin. Undefined without a context that can
+ * say (a caller passing none, or a partial one).
+ * https://docs.aws.amazon.com/lambda/latest/dg/nodejs-context.html
  */
-export const invocationDeadline = (context?: Pick<Context, "getRemainingTimeInMillis">) =>
-  context === undefined
-    ? undefined
-    : Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS;
+export const invocationDeadline = (
+  context?: Partial<Pick<Context, "getRemainingTimeInMillis">>,
+): number | undefined =>
+  typeof context?.getRemainingTimeInMillis === "function"
+    ? Date.now() + context.getRemainingTimeInMillis() - FINISH_MARGIN_MS
+    : undefined;
