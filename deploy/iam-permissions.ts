@@ -41,9 +41,9 @@ export const Permissions = {
   },
   mskOnFailureDestination: {
     usedBy: "event source mapping",
-    actions: ["kafka-cluster:WriteData"],
+    actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
     source: "https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html",
-    why: "the trigger writes the records it gives up on to the on-failure topic",
+    why: "the trigger writes the records it gives up on to the on-failure topic; MSK's producer case pairs WriteData with DescribeTopic (and Connect, which the consumer's grant has; iam-access-control-use-cases.html)",
   },
   eventPollerVpc: {
     usedBy: "event source mapping",
@@ -73,9 +73,15 @@ export const Permissions = {
   },
   mskIamProducer: {
     usedBy: "function code",
-    actions: ["kafka-cluster:Connect", "kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
-    source: "https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html",
-    why: "the function produces its output topics with IAM access control; its producer is idempotent, which WriteData covers on Kafka 2.8 and later (KIP-679: WriteDataIdempotently is deprecated, create-iam-access-control-policies.html)",
+    actions: [
+      "kafka-cluster:Connect",
+      "kafka-cluster:WriteDataIdempotently",
+      "kafka-cluster:DescribeTopic",
+      "kafka-cluster:WriteData",
+    ],
+    source:
+      "https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control-use-cases.html",
+    why: 'the function produces its output topics with IAM access control, idempotently ("Produce data idempotently"): with WriteData on named topics rather than all, MSK allows idempotent writes only with WriteDataIdempotently on the cluster, deprecated by KIP-679 or not (create-iam-access-control-policies.html)',
   },
   kafkaSecrets: {
     usedBy: "event source mapping",

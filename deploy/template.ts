@@ -360,7 +360,7 @@ const vpcParameters = {
   SubnetIds: {
     Type: "CommaDelimitedList",
     Default: "",
-    Description: `The functions' (and a self-managed trigger's) VPC subnets, at most ${MAX_SUBNETS}. Required with MSK; empty = no VPC (self-managed Kafka reachable publicly)`,
+    Description: `The functions' (and a self-managed trigger's) VPC subnets, at most ${MAX_SUBNETS}. Required with MSK; empty = no VPC (self-managed Kafka reachable publicly). A self-managed trigger takes at most 22 access entries: subnets, security groups, the secret and the root CA together`,
   },
   SecurityGroupIds: {
     Type: "CommaDelimitedList",
@@ -654,6 +654,7 @@ const producerStatements = (outputTopics: unknown[]) => [
     "MskReady",
     grant("MskIamProducerCluster", "mskIamProducer", kafkaArn("cluster"), [
       "kafka-cluster:Connect",
+      "kafka-cluster:WriteDataIdempotently",
     ]),
   ),
   ifThen(

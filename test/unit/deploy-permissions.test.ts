@@ -150,6 +150,27 @@ describe("what the roles grant", () => {
     },
   );
 
+  it("lets sweep-idle-windows write the aggregate's three topics: it emits what a crashed batch left", () => {
+    const statements = statementsOf(deploy(template, msk).resources.SweepIdleWindowsRole);
+    const arn = "arn:aws:kafka:eu-west-1:123456789012:topic/sensors/0b1c2d3e-4f5a-2";
+    expect(statements.find((s) => s.Sid === "MskIamProducerTopics")?.Resource).toEqual(
+      ["agg-temperature", "agg-temperature-late", "raw-temperature-dlq"].map((t) => `${arn}/${t}`),
+    );
+  });
+
+  it("lets every MSK producer write idempotently: WriteDataIdempotently on the cluster", () => {
+    for (const role of [
+      "AggregateTemperaturesRole",
+      "SweepIdleWindowsRole",
+      "AlertOnThresholdRole",
+    ]) {
+      const statements = statementsOf(deploy(template, msk).resources[role]);
+      expect(statements.find((s) => s.Sid === "MskIamProducerCluster")?.Action, role).toContain(
+        "kafka-cluster:WriteDataIdempotently",
+      );
+    }
+  });
+
   it("lets an MSK trigger write its on-failure topic when one is declared", () => {
     const t = resolveTrigger("aggregate-temperatures", {
       topic: "raw-temperature",
