@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { lambdaHeapFlags } from "../functions/lambda-heap.ts";
 import { kafkaFunctionNamed } from "../functions/registry.ts";
+import { parseArgsOrUsageError } from "../lib/cli-args.ts";
 import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
@@ -112,7 +112,7 @@ const idleTimeoutFlag = (raw: string | undefined): number | undefined => {
 };
 
 const parseOptions = () => {
-  const { values } = parseArgs({
+  const { values } = parseArgsOrUsageError({
     options: {
       quick: { type: "boolean" },
       scenario: { type: "string", multiple: true },
@@ -209,7 +209,7 @@ main().then(
   (error: unknown) => {
     if (error instanceof ConfigError || error instanceof StackNotUpError) {
       process.stderr.write(
-        `bench: ${error.message}${error instanceof ConfigError ? " (see --help)" : ""}\n`,
+        `bench: ${error.message}${error instanceof ConfigError && !error.message.includes("--help") ? " (see --help)" : ""}\n`,
       );
       process.exit(2);
     }

@@ -1,6 +1,8 @@
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { kafkaClientAuth, readKafkaAuthConfig } from "../functions/kafka-auth.ts";
 import { flagsOrUsage, numberFlag, runCli, untilSignal } from "../lib/cli-args.ts";
+import { TOPIC_NAME } from "../lib/env-settings.ts";
+import { ConfigError } from "../lib/errors.ts";
 import { createLogger } from "../lib/logger.ts";
 import { readStackEndpoints } from "../stack/endpoints.ts";
 import { groupProgress } from "./pipeline-progress.ts";
@@ -56,17 +58,35 @@ const parseFlags = () =>
   );
 type Flags = NonNullable<ReturnType<typeof parseFlags>>;
 
+/** The flag that sets each variable the cluster's settings are read from. */
+const FLAG_OF = {
+  KAFKA_BROKERS: "--brokers",
+  KAFKA_AUTH: "--auth",
+  KAFKA_SECRET_ARN: "--secret-arn",
+  AWS_REGION: "--region",
+} as const;
+
+/** A refused setting, named as the flag that sets it (and its variable). */
+const withFlagNames = (error: unknown): unknown =>
+  error instanceof ConfigError
+    ? new ConfigError(
+        error.message.replace(
+          /\b(KAFKA_BROKERS|KAFKA_AUTH|KAFKA_SECRET_ARN|AWS_REGION)\b/g,
+          (name) => `${FLAG_OF[name as keyof typeof FLAG_OF]} (${name})`,
+        ),
+        { cause: error },
+      )
+    : error;
+
 /** The cluster's brokers and a client for them, authenticated as the flags (or environment) say. */
 const kafkaOf = async (flags: Flags) => {
-  const brokers = readStackEndpoints({
-    KAFKA_BROKERS: flags.brokers ?? process.env.KAFKA_BROKERS,
-  }).kafkaBrokers;
-  const auth = readKafkaAuthConfig({
-    ...process.env,
-    ...(flags.auth === undefined ? {} : { KAFKA_AUTH: flags.auth }),
-    ...(flags["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: flags["secret-arn"] }),
-    ...(flags.region === undefined ? {} : { AWS_REGION: flags.region }),
-  });
+  const { brokers, auth } = (() => {
+    try {
+      return clusterSettings(flags);
+    } catch (error) {
+      throw withFlagNames(error);
+    }
+  })();
   const kafka = new Kafka({
     clientId: "sensor-windows-dashboard",
     brokers,
@@ -76,15 +96,36 @@ const kafkaOf = async (flags: Flags) => {
   return { brokers, kafka };
 };
 
+/** The brokers and authentication the flags (or the environment) name, checked. */
+const clusterSettings = (flags: Flags) => ({
+  brokers: readStackEndpoints({ KAFKA_BROKERS: flags.brokers ?? process.env.KAFKA_BROKERS })
+    .kafkaBrokers,
+  auth: readKafkaAuthConfig({
+    ...process.env,
+    ...(flags.auth === undefined ? {} : { KAFKA_AUTH: flags.auth }),
+    ...(flags["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: flags["secret-arn"] }),
+    ...(flags.region === undefined ? {} : { AWS_REGION: flags.region }),
+  }),
+});
+
+/** A topic flag as given, a name Kafka would refuse refused ("" passes: what it means is the caller's). */
+const checkedTopic = (flag: string, raw: string | undefined) => {
+  if (raw !== undefined && raw !== "" && !TOPIC_NAME.test.test(raw))
+    throw new ConfigError(`--${flag} must be ${TOPIC_NAME.rule}, got "${raw}"`);
+  return raw;
+};
+
 /** A topic flag: absent is the default, "" is none. */
-const orNone = (raw: string | undefined, fallback: string) =>
-  raw === undefined ? fallback : raw === "" ? null : raw;
+const orNone = (flag: string, raw: string | undefined, fallback: string) => {
+  const topic = checkedTopic(flag, raw);
+  return topic === undefined ? fallback : topic === "" ? null : topic;
+};
 
 /** What the dashboard shows and where it listens, from the flags; without an admin, no lag. */
 const shownByFlags = (flags: Flags, admin: Admin | undefined) => ({
-  windowsTopic: flags.topic ?? d.windowsTopic,
-  lateTopic: orNone(flags["late-topic"], d.lateTopic),
-  deadLetterTopic: orNone(flags["dead-letter-topic"], d.deadLetterTopic),
+  windowsTopic: checkedTopic("topic", flags.topic) ?? d.windowsTopic,
+  lateTopic: orNone("late-topic", flags["late-topic"], d.lateTopic),
+  deadLetterTopic: orNone("dead-letter-topic", flags["dead-letter-topic"], d.deadLetterTopic),
   port: numberFlag("port", flags.port, d.port, 0, 65_535),
   host: flags.host ?? d.host,
   windowsPerSensor: numberFlag("windows", flags.windows, d.windowsPerSensor, 1, 10_000),

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { deflateRawSync } from "node:zlib";
 import { build } from "esbuild";
 import { HANDLER_FILE, registeredFunctions } from "../functions/registry.ts";
+import { flagsOrUsage, runCli } from "../lib/cli-args.ts";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
@@ -68,12 +68,9 @@ will be.
 `;
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({
-    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-  } else {
+  runCli("build", async () => {
+    const values = flagsOrUsage({ out: { type: "string" } }, USAGE);
+    if (values === undefined) return 0;
     for (const { name } of registeredFunctions) {
       const r = await buildFunction(
         name,
@@ -83,5 +80,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         `${name}: bundle ${(r.bundleBytes / 1024).toFixed(0)} KiB, about ${(r.compressedBytes / 1024).toFixed(0)} KiB compressed -> ${r.dir}\n`,
       );
     }
-  }
+    return 0;
+  });
 }

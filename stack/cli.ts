@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { SensorWindowsError } from "../lib/errors.ts";
+import { parseArgsOrUsageError, runCli } from "../lib/cli-args.ts";
 import { readStackEndpoints } from "./endpoints.ts";
 import { stackDir, stackStatus, startStack, stopStack } from "./stack.ts";
 import { StackVersions } from "./versions.ts";
@@ -23,7 +22,7 @@ With Docker instead: docker compose up -d   (docker-compose.yml: Redpanda, Conso
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const main = async () => {
-  const { positionals, values } = parseArgs({
+  const { positionals, values } = parseArgsOrUsageError({
     allowPositionals: true,
     options: { help: { type: "boolean", short: "h" } },
   });
@@ -73,12 +72,4 @@ const main = async () => {
   }
 };
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `stack: ${error instanceof SensorWindowsError ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runCli("stack", main);

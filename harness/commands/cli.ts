@@ -20,7 +20,12 @@ import {
   runCli,
   untilSignal,
 } from "./cli-args.ts";
-import { commandKafka, startLocalHarness, useFunctionSettings } from "./local-setup.ts";
+import {
+  checkFunctionSettings,
+  commandKafka,
+  startLocalHarness,
+  useFunctionSettings,
+} from "./local-setup.ts";
 import { statusLines } from "./status-line.ts";
 import { createMissingTopics } from "./topics.ts";
 
@@ -55,7 +60,7 @@ Options:
   --one-partition-per-event     cut each event from one partition (default: mix them, as Lambda)
   --store memory|dynamodb       state store (sets STATE_STORE; default dynamodb)
   --bundle                      run the bundles npm run build writes (dist/<function>/index.mjs)
-                                instead of the sources; not with --store memory
+                                instead of the sources
   --idle-timeout-ms N           IDLE_TIMEOUT_MS: also runs sweep-idle-windows (with aggregate-temperatures)
   --sweep-every S               seconds between runs of a scheduled companion (default: its schedule's)
   --status-every S              seconds between status lines on stderr (default 5, 0 = off)
@@ -92,9 +97,20 @@ const OPTIONS = {
   "log-file": { type: "string" },
 } as const;
 
-/** Structured logs to `logFile` (appended to) when given, else to stderr. */
-const logDestination = (logFile: string | undefined) => {
+/**
+ * Structured logs to `logFile` (appended to) when given, else to stderr. A file that cannot be
+ * opened is refused before anything starts.
+ */
+const logDestination = async (logFile: string | undefined) => {
   const logStream = logFile === undefined ? undefined : createWriteStream(logFile, { flags: "a" });
+  if (logStream !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      logStream.once("open", () => resolve());
+      logStream.once("error", (error) =>
+        reject(new ConfigError(`--log-file ${logFile}: ${error.message}`, { cause: error })),
+      );
+    });
+  }
   const logger = createLogger(
     logStream === undefined ? {} : { write: (line) => logStream.write(`${line}\n`) },
   );
@@ -217,6 +233,7 @@ const createOutputTopics = async (kafka: Kafka, name: string, topics: readonly s
 runCli("harness", async () => {
   const flags = flagsOrUsage(OPTIONS, USAGE);
   if (flags === undefined) return 0;
+  // Every flag and setting is checked before anything is created or started.
   const entry = kafkaFunctionNamed(flags.function ?? "aggregate-temperatures");
   const endpoints = readStackEndpoints();
   useFunctionSettings(
@@ -224,27 +241,30 @@ runCli("harness", async () => {
     { stateStore: flags.store, idleTimeoutMs: flags["idle-timeout-ms"] },
     endpoints,
   );
-  const { logger, logStream } = logDestination(flags["log-file"]);
   const trigger = resolveTrigger(entry.name, triggerFromFlags(entry.trigger, flags));
+  const companions = companionsOf(entry.name, flags);
+  checkFunctionSettings([entry, ...companions.map((c) => c.entry)], process.env);
+  const concurrency = concurrencyFromFlags(flags);
+  const statusEvery = numberFlag("status-every", flags["status-every"], 5, 0, 3600);
+  if (flags.bundle)
+    for (const f of [entry, ...companions.map((c) => c.entry)]) bundledModule(f.name);
+  const { logger, logStream } = await logDestination(flags["log-file"]);
   const kafka = commandKafka("harness", endpoints.kafkaBrokers);
   await createOutputTopics(kafka, entry.name, outputTopicNames(entry, process.env));
   const harness = await startLocalHarness(
     {
       entry,
       trigger,
-      companions: companionsOf(entry.name, flags),
+      companions,
       ...(flags.bundle ? { moduleOf: (f) => bundledModule(f.name) } : {}),
     },
     { kafka, endpoints, logger },
-    concurrencyFromFlags(flags),
+    concurrency,
   );
   process.stderr.write(
     `harness: running ${entry.name} on ${trigger.topic} (group ${trigger.consumerGroupId}); Ctrl-C stops\n`,
   );
-  const status = writeStatusLines(
-    harness,
-    numberFlag("status-every", flags["status-every"], 5, 0, 3600),
-  );
+  const status = writeStatusLines(harness, statusEvery);
   await untilStopAsked();
   if (status) clearInterval(status);
   await harness.stop();

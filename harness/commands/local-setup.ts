@@ -1,10 +1,12 @@
 import { pathToFileURL } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
+import { type FunctionSettings, readSettings } from "../../functions/function-declaration.ts";
 import type {
   RegisteredKafkaFunction,
   RegisteredScheduledFunction,
 } from "../../functions/registry.ts";
 import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
+import { ConfigError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { StackEndpoints } from "../../stack/endpoints.ts";
 import {
@@ -53,9 +55,27 @@ export const useFunctionSettings = (
   settings: SettingsFromFlags,
   endpoints: StackEndpoints,
 ): void => {
+  if (settings.stateStore !== undefined && !STATE_STORES.includes(settings.stateStore)) {
+    throw new ConfigError(
+      `--store must be ${STATE_STORES.join(" or ")}, got "${settings.stateStore}"`,
+    );
+  }
   if (settings.stateStore !== undefined) env.STATE_STORE = settings.stateStore;
   if (settings.idleTimeoutMs !== undefined) env.IDLE_TIMEOUT_MS = settings.idleTimeoutMs;
   useLocalStack(env, endpoints);
+};
+
+const STATE_STORES: readonly string[] = ["memory", "dynamodb"];
+
+/**
+ * The functions' declared settings as the environment now holds them (flags applied): a bad
+ * value is refused before the command starts anything, not at a sandbox's first cold start.
+ */
+export const checkFunctionSettings = (
+  functions: readonly { settings: FunctionSettings }[],
+  env: NodeJS.ProcessEnv,
+): void => {
+  for (const f of functions) readSettings(f.settings, env);
 };
 
 /** The module sandboxes import for a function from its source: its handler file, as a URL. */

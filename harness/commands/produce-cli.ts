@@ -55,20 +55,22 @@ const createTopicIfMissing = async (kafka: Kafka, topic: string) => {
 /** The synthetic readings the flags ask for. */
 const generatorFromFlags = (flags: Flags<typeof OPTIONS>) => ({
   ...defaultGeneratorOptions,
-  sensors: numberFlag("sensors", flags.sensors, 5, 1, 10_000_000),
+  sensors: numberFlag("sensors", flags.sensors, 5, 1, 10_000_000, { integer: true }),
   outOfOrderShare: numberFlag("out-of-order", flags["out-of-order"], 0, 0, 1),
   lateShare: numberFlag("late", flags.late, 0, 0, 1),
   malformedShare: numberFlag("malformed", flags.malformed, 0, 0, 1),
   doubleEncoded: flags["double-encoded"] ?? false,
-  seed: numberFlag("seed", flags.seed, Date.now() % 2 ** 31, 0, 2 ** 31),
+  seed: numberFlag("seed", flags.seed, Date.now() % 2 ** 31, 0, 2 ** 31, { integer: true }),
 });
 
 runCli("produce", async () => {
   const flags = flagsOrUsage(OPTIONS, USAGE);
   if (flags === undefined) return 0;
-  const count = numberFlag("count", flags.count, 10_000, 1, 100_000_000);
+  // Every flag is checked before the broker is contacted.
+  const count = numberFlag("count", flags.count, 10_000, 1, 100_000_000, { integer: true });
   const rate =
     flags.rate === undefined ? undefined : numberFlag("rate", flags.rate, 1, 0.01, 1_000_000);
+  const generator = generatorFromFlags(flags);
   const topic = flags.topic ?? "raw-temperature";
   const kafka = commandKafka("produce", readStackEndpoints().kafkaBrokers);
   await createTopicIfMissing(kafka, topic);
@@ -84,7 +86,7 @@ runCli("produce", async () => {
     count,
     ...(rate === undefined ? {} : { rate }),
     fast: flags.fast ?? false,
-    generator: generatorFromFlags(flags),
+    generator,
     progress: (n) =>
       process.stderr.write(
         `produce: ${n}/${count} readings to ${topic} (${Math.round((n / (Date.now() - t0 + 1)) * 1000)}/s)\n`,

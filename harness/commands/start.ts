@@ -173,8 +173,7 @@ const startProducing = async (
   );
   const producing = produceReadings(producer, {
     topic: "raw-temperature",
-    count: numberFlag("count", flags.count, 10_000, 1, 100_000_000),
-    rate: numberFlag("rate", flags.rate, 10, 0.1, 100_000),
+    ...productionFromFlags(flags),
     generator: { ...defaultGeneratorOptions, seed: Date.now() % 2 ** 31 },
     progress: table.produced,
     stopped: () => stopping,
@@ -194,12 +193,18 @@ const startProducing = async (
   };
 };
 
+/** How many readings the demo produces, and how fast. */
+const productionFromFlags = (flags: Flags<typeof OPTIONS>) => ({
+  count: numberFlag("count", flags.count, 10_000, 1, 100_000_000, { integer: true }),
+  rate: numberFlag("rate", flags.rate, 10, 0.1, 100_000),
+});
+
 runCli("start", async () => {
   const flags = flagsOrUsage(OPTIONS, USAGE);
   if (flags === undefined) return 0;
+  // Every flag is checked before the stack is started.
   const port = numberFlag("port", flags.port, dashboardDefaults.port, 0, 65_535);
-  const endpoints = readStackEndpoints();
-  const started = await startStack({ endpoints, progress: say });
+  productionFromFlags(flags);
   const idleTimeoutMs = numberFlag(
     "idle-timeout-ms",
     flags["idle-timeout-ms"],
@@ -207,6 +212,7 @@ runCli("start", async () => {
     0,
     86_400_000,
   );
+  const endpoints = readStackEndpoints();
   useFunctionSettings(
     process.env,
     {
@@ -216,6 +222,7 @@ runCli("start", async () => {
     },
     endpoints,
   );
+  const started = await startStack({ endpoints, progress: say });
   const logger = createLogger();
   const kafka = commandKafka("start", endpoints.kafkaBrokers);
   const created = await createMissingTopics(kafka);

@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
+import type { Kafka } from "kafkajs";
+import { TOPIC_NAME } from "../../lib/env-settings.ts";
+import { ConfigError } from "../../lib/errors.ts";
 import { readStackEndpoints } from "../../stack/endpoints.ts";
 import { flagsOrUsage, runCli } from "./cli-args.ts";
 import { commandKafka } from "./local-setup.ts";
 
-const USAGE = `Usage: npm run watch -- --topic NAME [--from-beginning]
+const USAGE = `Usage: npm run watch -- [--topic NAME] [--from-beginning]
 
 Prints the records of a topic as they arrive: partition, offset, key, headers and the value
 (pretty JSON when it is JSON). Ctrl-C stops.
@@ -16,6 +19,21 @@ Options:
 Environment: KAFKA_BROKERS (default localhost:19092).
 `;
 
+/** A topic that does not exist is named, with the way out, before a consumer waits on it. */
+const refuseMissingTopic = async (kafka: Kafka, topic: string, brokers: readonly string[]) => {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new ConfigError(
+        `topic "${topic}" does not exist on ${brokers.join(",")}: npm start (or npm run harness) creates the project's topics; name another with --topic`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+};
+
 runCli("watch", async () => {
   const values = flagsOrUsage(
     { topic: { type: "string" }, "from-beginning": { type: "boolean" } },
@@ -23,7 +41,11 @@ runCli("watch", async () => {
   );
   if (values === undefined) return 0;
   const topic = values.topic ?? "agg-temperature";
-  const kafka = commandKafka("watch", readStackEndpoints().kafkaBrokers);
+  if (!TOPIC_NAME.test.test(topic))
+    throw new ConfigError(`--topic must be ${TOPIC_NAME.rule}, got "${topic}"`);
+  const { kafkaBrokers } = readStackEndpoints();
+  const kafka = commandKafka("watch", kafkaBrokers);
+  await refuseMissingTopic(kafka, topic, kafkaBrokers);
   const consumer = kafka.consumer({ groupId: `watch-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: values["from-beginning"] ?? false });
