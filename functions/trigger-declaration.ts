@@ -192,6 +192,11 @@ const startingPositionKnown: TriggerRule = (where, t) => {
       Number.isInteger(t.startingPositionTimestamp) && (t.startingPositionTimestamp ?? -1) >= 0,
       `${where} StartingPositionTimestamp (Unix seconds) is required with AT_TIMESTAMP, got ${t.startingPositionTimestamp}`,
     );
+  } else {
+    check(
+      t.startingPositionTimestamp === undefined,
+      `${where} StartingPositionTimestamp is only for StartingPosition AT_TIMESTAMP, got it with ${t.startingPosition}: add AT_TIMESTAMP (--starting-position AT_TIMESTAMP) or drop the timestamp`,
+    );
   }
 };
 

@@ -20,3 +20,21 @@ describe("MaximumBatchingWindowInSeconds, as AWS takes it: whole seconds 0..300,
     expect(() => withWindow(seconds)).toThrow(message);
   });
 });
+
+describe("StartingPositionTimestamp, as AWS takes it: with AT_TIMESTAMP only", () => {
+  it("is required with AT_TIMESTAMP", () => {
+    expect(() =>
+      resolveTrigger("test-function", { topic: "raw", startingPosition: "AT_TIMESTAMP" }),
+    ).toThrow(/required with AT_TIMESTAMP/);
+  });
+
+  it("is refused with another starting position, naming the fix", () => {
+    expect(() =>
+      resolveTrigger("test-function", {
+        topic: "raw",
+        startingPosition: "LATEST",
+        startingPositionTimestamp: 1_714_564_800,
+      }),
+    ).toThrow(/only for StartingPosition AT_TIMESTAMP, got it with LATEST/);
+  });
+});
