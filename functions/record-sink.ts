@@ -52,27 +52,61 @@ export const kafkaRecordSink = (producer: Producer): RecordSink => ({
   },
 });
 
-/** Splits the batches, in order, into requests of at most `max` records (empty topics dropped). */
+/**
+ * The most bytes one produce request carries, by a cheap upper estimate (3 bytes a character).
+ * Kafka refuses a partition's record batch over the topic's `max.message.bytes` (1 MB by default,
+ * MSK's too) on every retry, and a request holds one batch per partition: a request under this
+ * keeps every batch under it. A record over it goes alone (the broker judges it by itself).
+ */
+export const MAX_BYTES_PER_REQUEST = 900_000;
+
+type Request = { topic: string; messages: OutputRecord[] }[];
+
+/**
+ * Splits the batches, in order, into requests of at most `max` records and `maxBytes` (estimated;
+ * a bigger record alone); empty topics dropped.
+ */
 export const requestsOf = (
   batches: readonly TopicRecords[],
   max: number,
-): { topic: string; messages: OutputRecord[] }[][] => {
-  const requests: { topic: string; messages: OutputRecord[] }[][] = [];
-  let request: { topic: string; messages: OutputRecord[] }[] = [];
+  maxBytes = MAX_BYTES_PER_REQUEST,
+): Request[] => {
+  const requests: Request[] = [];
+  let request: Request = [];
   let size = 0;
+  let bytes = 0;
   for (const { topic, records } of batches) {
-    for (let i = 0; i < records.length; ) {
-      if (size === max) {
+    let messages: OutputRecord[] | undefined;
+    for (const record of records) {
+      const recordBytes = estimatedBytes(record);
+      if (size === max || (size > 0 && bytes + recordBytes > maxBytes)) {
         requests.push(request);
         request = [];
+        messages = undefined;
         size = 0;
+        bytes = 0;
       }
-      const take = Math.min(max - size, records.length - i);
-      request.push({ topic, messages: records.slice(i, i + take) });
-      size += take;
-      i += take;
+      if (messages === undefined) {
+        messages = [];
+        request.push({ topic, messages });
+      }
+      messages.push(record);
+      size++;
+      bytes += recordBytes;
     }
   }
   if (size > 0) requests.push(request);
   return requests;
 };
+
+/** An upper bound of a record's bytes on the wire, without encoding it: 3 bytes a character. */
+const estimatedBytes = (record: OutputRecord): number => {
+  let bytes = textBytes(record.key) + textBytes(record.value);
+  const headers = record.headers;
+  if (headers !== undefined)
+    for (const name in headers) bytes += textBytes(name) + textBytes(headers[name] ?? null);
+  return bytes;
+};
+
+const textBytes = (text: string | Buffer | null): number =>
+  text === null ? 0 : typeof text === "string" ? 3 * text.length : text.length;

@@ -161,7 +161,7 @@ describe("records near Kafka's 1 MB limit, on topics that keep it (max.message.b
     return topic;
   };
 
-  it("dead-letters an 800 KB non-JSON value and a 2 KB key within the limit; the batch succeeds", async () => {
+  it("dead-letters an 800 KB value, two of 450 KB from one sensor and a 2 KB key within the limit; the batch succeeds", async () => {
     const topics = {
       raw: await limitedTopic("raw-temperature"),
       windows: await limitedTopic("agg-temperature"),
@@ -169,16 +169,19 @@ describe("records near Kafka's 1 MB limit, on topics that keep it (max.message.b
       deadLetters: await limitedTopic("raw-temperature-dlq"),
     };
     const reading = JSON.stringify({ ts: Date.UTC(2024, 4, 1), value: 20 });
-    await producer.send({
-      topic: topics.raw,
-      acks: -1,
-      messages: [
-        { key: "Sensor1", value: "x".repeat(800_000) },
-        { key: "S".repeat(2_000), value: reading },
-        { key: "Sensor1", value: reading },
-      ],
-    });
-    const consumed = await readTopic(kafka, topics.raw, 3);
+    const inputs = [
+      { key: "Sensor1", value: "x".repeat(800_000) },
+      { key: "S".repeat(2_000), value: reading },
+      { key: "Sensor1", value: reading },
+      // Dead letters of ~600 KB each, carried whole, to one partition: two requests, not one
+      // record batch of 1.2 MB.
+      { key: "Sensor2", value: "y".repeat(450_000) },
+      { key: "Sensor2", value: "z".repeat(450_000) },
+    ];
+    // One at a time: the input topic holds Kafka's limit too.
+    for (const message of inputs)
+      await producer.send({ topic: topics.raw, acks: -1, messages: [message] });
+    const consumed = await readTopic(kafka, topics.raw, 5);
     const aggregate = aggregateWith(
       new MemoryWindowStateStore(),
       kafkaRecordSink(producer),
@@ -189,14 +192,20 @@ describe("records near Kafka's 1 MB limit, on topics that keep it (max.message.b
     );
     const [event] = eventsFrom(topics.raw, consumed, 10);
     expect(await aggregate(event as KafkaTriggerEvent)).toMatchObject({
-      deadLetters: 2,
+      deadLetters: 4,
       aggregated: 1,
     });
-    const letters = (await readTopic(kafka, topics.deadLetters, 2)).map((d) => ({
+    const letters = (await readTopic(kafka, topics.deadLetters, 4)).map((d) => ({
       key: d.message.key?.toString() ?? null,
       value: JSON.parse(d.message.value?.toString() ?? "{}"),
     }));
-    expect(letters.map((l) => l.value.reason)).toEqual(["not-json", "key-too-long"]);
+    expect(letters.map((l) => l.value.reason)).toEqual([
+      "not-json",
+      "key-too-long",
+      "not-json",
+      "not-json",
+    ]);
+    expect(letters[2]?.value.original.value).toHaveLength(600_000); // carried whole, base64
     expect(letters[0]?.value.original).toMatchObject({
       value: null,
       omitted: { valueBytes: 800_000 },

@@ -56,6 +56,29 @@ describe("requestsOf splits output into produce requests of bounded size", () =>
     });
   });
 
+  it.each([
+    [
+      "two of 100 000 characters (600 KB estimated together) share one",
+      [100_000, 100_000],
+      ["a:2"],
+    ],
+    [
+      "two of 200 000 characters (1.2 MB estimated together) go apart",
+      [200_000, 200_000],
+      ["a:1", "a:1"],
+    ],
+    [
+      "one of 400 000 characters (1.2 MB estimated) goes alone",
+      [10, 400_000, 10],
+      ["a:1", "a:1", "a:1"],
+    ],
+  ])("bounds a request's bytes under Kafka's 1 MB record batch: %s", (_name, sizes, expected) => {
+    const batches = [
+      { topic: "a", records: sizes.map((n) => ({ key: "k", value: "x".repeat(n) })) },
+    ];
+    expect(shape(batches, MAX_RECORDS_PER_REQUEST).map((r) => r.join(","))).toEqual(expected);
+  });
+
   it("keeps every record, in order", () => {
     const batches = [
       { topic: "a", records: records(1_234, "a") },
