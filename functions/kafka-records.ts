@@ -26,6 +26,17 @@ export const valueText = (record: KafkaTriggerRecord): string | null =>
     ? null
     : Buffer.from(record.value, "base64").toString("utf8");
 
+/** The key's bytes as the producer wrote them, or null when the record has none. */
+export const keyBytes = (record: KafkaTriggerRecord): Buffer | null =>
+  record.key === undefined || record.key === null ? null : Buffer.from(record.key, "base64");
+
+/**
+ * The value's bytes as the producer wrote them, or null when the record has none: what to forward
+ * when the value may not be UTF-8 text (Avro, compressed data), which `valueText` would alter.
+ */
+export const valueBytes = (record: KafkaTriggerRecord): Buffer | null =>
+  record.value === undefined || record.value === null ? null : Buffer.from(record.value, "base64");
+
 /** The bytes of the first header called `name`, or undefined when the record has none. */
 export const headerBytes = (record: KafkaTriggerRecord, name: string): Buffer | undefined => {
   for (const header of record.headers ?? []) {

@@ -10,7 +10,7 @@ import {
 import { windowId } from "../core/window-spec.ts";
 import type { ClosedWindowState } from "../core/window-state.ts";
 import type { KafkaTriggerRecord } from "./kafka-trigger-event.ts";
-import type { OutputRecord } from "./record-sink.ts";
+import type { TextRecord } from "./record-sink.ts";
 
 /** Header carrying `<sensor>:<start>`, so a consumer can drop the one duplicate a crash can cause. */
 export const WINDOW_ID_HEADER = "window-id";
@@ -30,7 +30,7 @@ export const SOURCE_RECORD_HEADER = "source-record";
 export const windowRecord = <O>(
   window: ClosedWindow<O>,
   aggregation: Aggregation<unknown, O>,
-): OutputRecord => {
+): TextRecord => {
   const { sensor, start, end, result, closedBy } = window;
   const bounds = boundsTexts(start, end, aggregation.outputField);
   const resultJson = bounds.json === undefined ? undefined : valueJson(result);
@@ -56,7 +56,7 @@ export const windowRecord = <O>(
 export const closedWindowRecord = <S, O>(
   rules: WindowRules<S, O>,
   window: ClosedWindowState<S>,
-): OutputRecord => {
+): TextRecord => {
   const { aggregation } = rules;
   const { sensor, start, closedBy } = window;
   const end = start + rules.spec.sizeMs;
@@ -72,7 +72,7 @@ export const closedWindowRecord = <S, O>(
   return windowOutput(sensor, bounds, value);
 };
 
-const windowOutput = (sensor: string, bounds: BoundsTexts, value: string): OutputRecord => ({
+const windowOutput = (sensor: string, bounds: BoundsTexts, value: string): TextRecord => ({
   key: sensor,
   value,
   // windowId(sensor, start), its `:<start>` written once per window bounds
@@ -151,7 +151,7 @@ const closedByJson = (closedBy: string): string => {
 const closedByCache = new Map<string, string>();
 
 /** A late reading with its window and how late it was. */
-export const lateRecord = (late: LateReading): OutputRecord => ({
+export const lateRecord = (late: LateReading): TextRecord => ({
   key: late.reading.sensor,
   value: lateJson(late),
   headers: {
@@ -259,7 +259,7 @@ export const deadLetterRecord = (
   record: KafkaTriggerRecord,
   reason: BadRecordReasonCode,
   detail: string,
-): OutputRecord => {
+): TextRecord => {
   const key = record.key ? Buffer.from(record.key, "base64") : null;
   const letter = {
     reason,

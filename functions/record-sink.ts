@@ -4,9 +4,13 @@ import { OutputProduceError } from "./errors.ts";
 /** One record to produce. Keys and values as Kafka carries them. */
 export interface OutputRecord {
   key: string | Buffer | null;
-  value: string;
+  /** Text (the project's JSON outputs), or bytes forwarded as they came. */
+  value: string | Buffer;
   headers?: Record<string, string | Buffer>;
 }
+
+/** An output whose value is text: what the project's own records are (JSON). */
+export type TextRecord = OutputRecord & { value: string };
 
 export interface TopicRecords {
   topic: string;

@@ -101,7 +101,7 @@ const logicFile = (o: Names): GeneratedFile => ({
   path: o.logic,
   what: `the logic, over injected dependencies: forwards each record to ${o.outputTopic}; change it`,
   content: `import type { Logger } from "../../lib/logger.ts";
-import { keyText, recordsOf, valueText } from "../kafka-records.ts";
+import { keyBytes, recordsOf, valueBytes } from "../kafka-records.ts";
 import type { KafkaTriggerEvent } from "../kafka-trigger-event.ts";
 import { SOURCE_RECORD_HEADER, sourceRecordId } from "../output-records.ts";
 import type { OutputRecord, RecordSink } from "../record-sink.ts";
@@ -121,11 +121,13 @@ export interface ${o.pascal}Summary {
 }
 
 /**
- * \`${o.name}\`, a starting point: each record with a value is forwarded to the output topic, keyed
- * like the original, marked with its source record (\`<topic>-<partition>@<offset>\`: the trigger
- * delivers at least once, and a consumer drops a repeat by it); a record without a value is
- * skipped. Put what your function does in the loop. Never throw for one bad record: the trigger
- * would retry the batch, and the partition would stall on it.
+ * \`${o.name}\`, a starting point: each record with a value is forwarded to the output topic byte
+ * for byte (a value need not be text), keyed like the original, marked with its source record
+ * (\`<topic>-<partition>@<offset>\`: the trigger delivers at least once, and a consumer drops a
+ * repeat by it); a record without a value is skipped. Put what your function does in the loop,
+ * keeping the rules in README.md: never throw for one bad record (the trigger would retry the batch,
+ * and the partition would stall on it), give each output an identity of its own, and keep each
+ * under Kafka's 1 MB record limit.
  */
 export const ${o.create} = (deps: ${o.pascal}Dependencies) => {
   return async (event: KafkaTriggerEvent): Promise<${o.pascal}Summary> => {
@@ -133,13 +135,13 @@ export const ${o.create} = (deps: ${o.pascal}Dependencies) => {
     const output: OutputRecord[] = [];
     let skipped = 0;
     for (const record of records) {
-      const value = valueText(record);
+      const value = valueBytes(record);
       if (value === null) {
         skipped++;
         continue;
       }
       output.push({
-        key: keyText(record),
+        key: keyBytes(record),
         value,
         headers: { [SOURCE_RECORD_HEADER]: sourceRecordId(record) },
       });
@@ -234,6 +236,13 @@ describe("${o.name}", () => {
     expect(sink.header(OUTPUT, "source-record")).toEqual(["${o.topic}-2@41"]);
   });
 
+  it("forwards a value that is not text byte for byte", async () => {
+    const sink = new MemoryRecordSink();
+    const bytes = Buffer.from([0xff, 0x00, 0xc3, 0x28]); // not UTF-8: decoding it would change it
+    await handlerWith(sink)(kafkaEvent([{ key: "Sensor9", value: bytes }]));
+    expect(sink.records(OUTPUT).map((r) => r.value)).toEqual([bytes]);
+  });
+
   it.each(["msk", "self-managed"] as const)("does the same with a %s event", async (flavour) => {
     const sink = new MemoryRecordSink();
     await handlerWith(sink)(fixtureEvent(FIXTURE, { flavour }));
@@ -285,6 +294,19 @@ Records of \`${o.topic}\` in, forwarded to \`${o.outputTopic}\`: the starting po
 | variable | template parameter | default | meaning |
 |---|---|---|---|
 | \`OUTPUT_TOPIC\` | \`${o.pascal}OutputTopic\` | \`${o.outputTopic}\` | where it writes (create it before deploying) |
+
+## The rules it keeps
+
+- **Never throw for one bad record**: the trigger would retry the whole batch, and the partition
+  would stall on it. Skip it, count it, or send it to a dead-letter topic.
+- **Each output has an identity of its own**: delivery is at least once (a retry repeats what went
+  out before a failure), so a consumer drops repeats by it. Here it is the \`source-record\` header;
+  a record that makes several outputs needs one each (e.g. \`\${sourceRecordId(record)}#\${i}\`).
+  To repeat nothing after a failure, keep state as \`aggregate-temperatures\` does (an outbox:
+  \`state/README.md\`).
+- **Each output stays under Kafka's 1 MB record limit** (\`max.message.bytes\`, MSK's default too),
+  which the broker would refuse on every retry: copy large inputs by reference (topic, partition,
+  offset), not whole. The record sink already cuts produce requests at about 900 KB.
 
 ## Test, run, deploy
 

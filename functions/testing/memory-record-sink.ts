@@ -23,7 +23,7 @@ export class MemoryRecordSink implements RecordSink {
 
   /** Values sent to `topic`, parsed as JSON. */
   values<T = unknown>(topic: string): T[] {
-    return this.records(topic).map((r) => JSON.parse(r.value) as T);
+    return this.records(topic).map((r) => JSON.parse(r.value.toString()) as T);
   }
 
   /** Keys sent to `topic`, as text (null for a record without a key). */

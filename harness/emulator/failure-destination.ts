@@ -5,7 +5,7 @@ import {
   type EventSource,
 } from "../../functions/kafka-trigger-event-builder.ts";
 import { localFunctionArn } from "../../functions/local-aws.ts";
-import type { OutputRecord } from "../../functions/record-sink.ts";
+import type { TextRecord } from "../../functions/record-sink.ts";
 
 /** Why records were given up on. */
 export const FailureCondition = {
@@ -75,7 +75,7 @@ export const failureRecord = (
     /** The records given up on together, `record` among them. */
     batch: readonly KafkaTriggerRecord[];
   },
-): OutputRecord => {
+): TextRecord => {
   const { source, batch } = context;
   let shared = batchFailures.get(batch);
   if (shared === undefined) {

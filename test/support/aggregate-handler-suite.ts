@@ -163,7 +163,7 @@ export const describeAggregateHandler = (
       const [record] = sink.records(TOPICS.windows);
       expect(record?.key).toBe("Sensor1");
       expect(record?.headers?.[WINDOW_ID_HEADER]).toBe("Sensor1:0");
-      expect(JSON.parse(record?.value ?? "")).toEqual({
+      expect(JSON.parse(record?.value.toString() ?? "")).toEqual({
         sensor: "Sensor1",
         start: 0,
         end: 10_000,

@@ -224,6 +224,6 @@ describe("npm run new-function -- scaffold-probe, in a copy of the project", () 
     expect(tsc.code, tsc.output).toBe(0);
     expect(biome.code, biome.output).toBe(0);
     expect(vitest.code, vitest.output).toBe(0);
-    expect(vitest.output).toMatch(/4 passed/);
+    expect(vitest.output).toMatch(/5 passed/);
   }, 120_000);
 });
