@@ -15,7 +15,15 @@
 
 export { silentLogger } from "../../lib/logger.ts";
 export { MemoryWindowStateStore } from "../../state/memory-window-state-store.ts";
-export { headerBytes, headerText, keyText, recordsOf, valueText } from "../kafka-records.ts";
+export {
+  headerBytes,
+  headerText,
+  keyBytes,
+  keyText,
+  recordsOf,
+  valueBytes,
+  valueText,
+} from "../kafka-records.ts";
 export type {
   KafkaBatchResponse,
   KafkaHandler,
