@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { KafkaBatchResponse, KafkaTriggerEvent } from "../../functions/kafka-trigger-event.ts";
+import type {
+  KafkaBatchResponse,
+  KafkaHandler,
+  KafkaTriggerEvent,
+} from "../../functions/kafka-trigger-event.ts";
 import {
   brokers,
   committedOffsets,
@@ -25,6 +29,20 @@ const partitionsOf = (event: KafkaTriggerEvent) =>
   Object.values(event.records)
     .flat()
     .map((r) => r.partition);
+
+/** A harness honouring partial batch responses (`ReportBatchItemFailures`), tracked for cleanup. */
+const reportingHarness = async (topic: string, handler: KafkaHandler, groupId?: string) =>
+  track(
+    await harnessFor(kafka, handler, {
+      topic,
+      ...(groupId === undefined ? {} : { consumerGroupId: groupId }),
+      errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
+    }),
+  );
+
+/** Waits until `groupId` has committed `offset` (the next to read) on partition 0 of `topic`. */
+const committedOnPartition0 = (groupId: string, topic: string, offset: number, what: string) =>
+  eventually(what, async () => (await committedOffsets(admin, groupId, topic)).get(0) === offset);
 
 describe("failures, on-demand mode (no error controls)", () => {
   it("with one partition per event: commits only after success, retries the failing batch, and holds only its partition", async () => {
@@ -58,10 +76,7 @@ describe("failures, on-demand mode (no error controls)", () => {
     expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(-1);
     expect(recorded.byPartition.get(0)).toBeUndefined();
     failing = false;
-    await eventually(
-      "partition 0 committed after success",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 10,
-    );
+    await committedOnPartition0(groupId, topic, 10, "partition 0 committed after success");
     expect(recorded.byPartition.get(0)).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
 
@@ -140,10 +155,7 @@ describe("records the topic's retention deletes while their batch is retried", (
     await eventually("retried", () => attempts >= 2);
     // What retention does to old segments, done at once: records 0..2 leave the topic.
     await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "3" }] });
-    await eventually(
-      "committed past them",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 5,
-    );
+    await committedOnPartition0(groupId, topic, 5, "committed past them");
     expect(recorded.events.at(-1) && iOf(recorded.events.at(-1) as KafkaTriggerEvent)).toEqual([
       3, 4,
     ]);
@@ -169,10 +181,7 @@ describe("failures, provisioned-mode error controls", () => {
         errorControls: { maximumRetryAttempts: 2, onFailureTopic: failures },
       }),
     );
-    await eventually(
-      "committed past the failed batch",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
-    );
+    await committedOnPartition0(groupId, topic, 3, "committed past the failed batch");
     expect(calls).toBe(3);
     const sent = await readTopic(kafka, failures, 3);
     expect(sent.map((s) => s.message.key?.toString())).toEqual(["k0", "k1", "k2"]);
@@ -278,17 +287,8 @@ describe("failures, provisioned-mode error controls", () => {
           }
         : { batchItemFailures: [] },
     );
-    track(
-      await harnessFor(kafka, handler, {
-        topic,
-        consumerGroupId: groupId,
-        errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
-      }),
-    );
-    await eventually(
-      "all committed",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 10,
-    );
+    await reportingHarness(topic, handler, groupId);
+    await committedOnPartition0(groupId, topic, 10, "all committed");
     expect(recorded.events.map(iOf)).toEqual([
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       [4, 5, 6, 7, 8, 9],
@@ -315,13 +315,7 @@ describe("failures, provisioned-mode error controls", () => {
           }
         : null,
     );
-    track(
-      await harnessFor(kafka, handler, {
-        topic,
-        consumerGroupId: groupId,
-        errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
-      }),
-    );
+    await reportingHarness(topic, handler, groupId);
     await eventually("the first batch and a retry", () => recorded.events.length >= 2);
     expect(recorded.keys()[0]).toEqual([`${topic}-0`, `${topic}-1`, `${topic}-2`]);
     expect(iOf(recorded.events[1] as KafkaTriggerEvent)).toEqual([2, 3, 4, 20, 21, 22, 23, 24]);
@@ -376,12 +370,7 @@ describe("failures, provisioned-mode error controls", () => {
         ? { batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 99 } }] }
         : null,
     );
-    track(
-      await harnessFor(kafka, handler, {
-        topic,
-        errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
-      }),
-    );
+    await reportingHarness(topic, handler);
     await eventually("delivered twice", () => recorded.events.length === 2);
     expect(recorded.events.map(iOf)).toEqual([
       [0, 1, 2],
@@ -403,17 +392,8 @@ describe("failures, provisioned-mode error controls", () => {
       const { handler, recorded } = recordingHandler(async (_event, call) =>
         call === 0 ? ({ batchItemFailures } as unknown as KafkaBatchResponse) : null,
       );
-      track(
-        await harnessFor(kafka, handler, {
-          topic,
-          consumerGroupId: groupId,
-          errorControls: { functionResponseTypes: ["ReportBatchItemFailures"] },
-        }),
-      );
-      await eventually(
-        "committed after the retry",
-        async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
-      );
+      await reportingHarness(topic, handler, groupId);
+      await committedOnPartition0(groupId, topic, 3, "committed after the retry");
       expect(recorded.events.map(iOf)).toEqual([
         [0, 1, 2],
         [0, 1, 2],
@@ -429,10 +409,7 @@ describe("failures, provisioned-mode error controls", () => {
       batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 1 } }],
     }));
     track(await harnessFor(kafka, handler, { topic, consumerGroupId: groupId }));
-    await eventually(
-      "committed",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
-    );
+    await committedOnPartition0(groupId, topic, 3, "committed");
     expect(recorded.events).toHaveLength(1);
   });
 });
@@ -470,10 +447,7 @@ describe("a record whose event passes Lambda's 6 MB invoke limit", () => {
     expect(failure.responseContext).toBeNull();
     expect(failure.KafkaBatchInfo.recordInfo.offset).toBe("1");
     expect(failure.KafkaBatchInfo.payloadSize).toBeGreaterThan(6 * 1024 * 1024);
-    await eventually(
-      "committed past it",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
-    );
+    await committedOnPartition0(groupId, topic, 3, "committed past it");
     expect(recorded.byPartition.get(0)).toEqual([0, 2]);
   });
 
@@ -484,10 +458,7 @@ describe("a record whose event passes Lambda's 6 MB invoke limit", () => {
     const { handler, recorded } = recordingHandler();
     const harness = await harnessFor(kafka, handler, { topic, consumerGroupId: groupId });
     track(harness);
-    await eventually(
-      "the record before it committed",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 1,
-    );
+    await committedOnPartition0(groupId, topic, 1, "the record before it committed");
     await eventually("retried", async () => ((await harness.stats())[0]?.retries ?? 0) >= 2);
     expect((await committedOffsets(admin, groupId, topic)).get(0)).toBe(1);
     expect(recorded.byPartition.get(0)).toEqual([0]);
@@ -534,10 +505,7 @@ describe("the broker refusing the mapping's own requests", () => {
         errorControls: { maximumRetryAttempts: 0, onFailureTopic: failures },
       }),
     );
-    await eventually(
-      "committed past the records given up on",
-      async () => (await committedOffsets(admin, groupId, topic)).get(0) === 3,
-    );
+    await committedOnPartition0(groupId, topic, 3, "committed past the records given up on");
     expect(refusals.refused.sends).toBe(2);
     const sent = await readTopic(kafka, failures, 3);
     expect(sent.map((s) => s.message.key?.toString())).toEqual(["k0", "k1", "k2"]);
