@@ -80,13 +80,7 @@ const withFlagNames = (error: unknown): unknown =>
 
 /** The cluster's brokers and a client for them, authenticated as the flags (or environment) say. */
 const kafkaOf = async (flags: Flags) => {
-  const { brokers, auth } = (() => {
-    try {
-      return clusterSettings(flags);
-    } catch (error) {
-      throw withFlagNames(error);
-    }
-  })();
+  const { brokers, auth } = clusterSettings(flags);
   const kafka = new Kafka({
     clientId: "sensor-windows-dashboard",
     brokers,
@@ -96,17 +90,23 @@ const kafkaOf = async (flags: Flags) => {
   return { brokers, kafka };
 };
 
-/** The brokers and authentication the flags (or the environment) name, checked. */
-const clusterSettings = (flags: Flags) => ({
-  brokers: readStackEndpoints({ KAFKA_BROKERS: flags.brokers ?? process.env.KAFKA_BROKERS })
-    .kafkaBrokers,
-  auth: readKafkaAuthConfig({
-    ...process.env,
-    ...(flags.auth === undefined ? {} : { KAFKA_AUTH: flags.auth }),
-    ...(flags["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: flags["secret-arn"] }),
-    ...(flags.region === undefined ? {} : { AWS_REGION: flags.region }),
-  }),
-});
+/** The brokers and authentication the flags (or the environment) name, refused by flag name. */
+const clusterSettings = (flags: Flags) => {
+  try {
+    return {
+      brokers: readStackEndpoints({ KAFKA_BROKERS: flags.brokers ?? process.env.KAFKA_BROKERS })
+        .kafkaBrokers,
+      auth: readKafkaAuthConfig({
+        ...process.env,
+        ...(flags.auth === undefined ? {} : { KAFKA_AUTH: flags.auth }),
+        ...(flags["secret-arn"] === undefined ? {} : { KAFKA_SECRET_ARN: flags["secret-arn"] }),
+        ...(flags.region === undefined ? {} : { AWS_REGION: flags.region }),
+      }),
+    };
+  } catch (error) {
+    throw withFlagNames(error);
+  }
+};
 
 /** A topic flag as given, a name Kafka would refuse refused ("" passes: what it means is the caller's). */
 const checkedTopic = (flag: string, raw: string | undefined) => {

@@ -197,14 +197,28 @@ const emitOutbox = async <S, O>(
     await rememberProduced(deps, partitionId, partition, sending, error);
     throw error;
   }
-  const remaining = withoutEntries(partition, entries);
+  const remaining = await markDone(deps, partitionId, partition, entries);
+  return { counts, remaining };
+};
+
+/**
+ * Marks `entries` emitted (insisting: see MARK_ATTEMPTS), re-indexing the partition for the sweep
+ * by what is left; returns the partition without them.
+ */
+const markDone = async <S, O>(
+  deps: PartitionStepDeps<S, O>,
+  partitionId: string,
+  partition: StoredPartition<S>,
+  entries: readonly OutboxEntry[],
+): Promise<StoredPartition<S>> => {
+  const done = new Set(entries.map((e) => e.seq));
+  const remaining = { ...partition, outbox: partition.outbox.filter((e) => !done.has(e.seq)) };
   const idleAt = idleIndexTime(deps, partition.state, remaining.outbox);
-  const done = entries.map((e) => e.seq);
   await insist(
-    () => deps.store.markEmitted(partitionId, done, { version: partition.version, idleAt }),
+    () => deps.store.markEmitted(partitionId, [...done], { version: partition.version, idleAt }),
     deps.deadline,
   );
-  return { counts, remaining };
+  return remaining;
 };
 
 /** An outbox entry on its way out: the records still to produce. */
@@ -237,14 +251,7 @@ const rememberProduced = async <S, O>(
     if (sent === 0) break;
   }
   try {
-    if (whole.length > 0) {
-      const idleAt = idleIndexTime(deps, partition.state, withoutEntries(partition, whole).outbox);
-      const seqs = whole.map((e) => e.seq);
-      await insist(
-        () => deps.store.markEmitted(partitionId, seqs, { version: partition.version, idleAt }),
-        deps.deadline,
-      );
-    }
+    if (whole.length > 0) await markDone(deps, partitionId, partition, whole);
     if (part !== undefined) {
       const { seq, produced } = part;
       await insist(() => deps.store.markProduced(partitionId, seq, produced), deps.deadline);
@@ -266,14 +273,6 @@ const withoutFirst = (batches: TopicRecords[], skip: number): TopicRecords[] => 
     left -= dropped;
     return { topic, records: records.slice(dropped) };
   });
-};
-
-const withoutEntries = <S>(
-  partition: StoredPartition<S>,
-  entries: readonly OutboxEntry[],
-): StoredPartition<S> => {
-  const done = new Set(entries.map((e) => e.seq));
-  return { ...partition, outbox: partition.outbox.filter((e) => !done.has(e.seq)) };
 };
 
 /** The records of one commit's outputs: windows, then late readings, then dead letters. */

@@ -243,11 +243,11 @@ runCli("harness", async () => {
   );
   const trigger = resolveTrigger(entry.name, triggerFromFlags(entry.trigger, flags));
   const companions = companionsOf(entry.name, flags);
-  checkFunctionSettings([entry, ...companions.map((c) => c.entry)], process.env);
+  const runs = [entry, ...companions.map((c) => c.entry)];
+  checkFunctionSettings(runs, process.env);
   const concurrency = concurrencyFromFlags(flags);
   const statusEvery = numberFlag("status-every", flags["status-every"], 5, 0, 3600);
-  if (flags.bundle)
-    for (const f of [entry, ...companions.map((c) => c.entry)]) bundledModule(f.name);
+  if (flags.bundle) for (const f of runs) bundledModule(f.name);
   const { logger, logStream } = await logDestination(flags["log-file"]);
   const kafka = commandKafka("harness", endpoints.kafkaBrokers);
   await createOutputTopics(kafka, entry.name, outputTopicNames(entry, process.env));

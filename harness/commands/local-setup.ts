@@ -5,6 +5,7 @@ import type {
   RegisteredKafkaFunction,
   RegisteredScheduledFunction,
 } from "../../functions/registry.ts";
+import { StateStoreKind } from "../../functions/temperature-windows/config.ts";
 import type { TriggerDeclaration } from "../../functions/trigger-declaration.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -65,7 +66,7 @@ export const useFunctionSettings = (
   useLocalStack(env, endpoints);
 };
 
-const STATE_STORES: readonly string[] = ["memory", "dynamodb"];
+const STATE_STORES: readonly string[] = Object.values(StateStoreKind);
 
 /**
  * The functions' declared settings as the environment now holds them (flags applied): a bad

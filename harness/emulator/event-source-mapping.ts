@@ -520,14 +520,16 @@ export class EventSourceMapping {
         retries = 0;
         continue;
       }
-      if (this.#tooLarge(current) && this.#o.trigger.errorControls?.onFailureTopic !== undefined) {
+      const tooLarge = this.#tooLarge(current);
+      if (tooLarge && this.#o.trigger.errorControls?.onFailureTopic !== undefined) {
         // Never invoked: the record goes to the destination as AWS sends it, with no response.
         await this.#giveUp(current, FailureCondition.payloadTooLarge, 0);
         this.#settle(running, queue);
         retries = 0;
         continue;
       }
-      const outcome = await this.#attempt(head);
+      if (!tooLarge) head.invocations++;
+      const outcome = tooLarge ? eventTooLarge(current) : await this.#invoke(current);
       if (outcome.ok) {
         this.#stats.batchesSucceeded++;
         this.#stats.recordsDelivered += current.length;
@@ -546,7 +548,7 @@ export class EventSourceMapping {
       } else {
         retries++;
         this.#o.logger.warn("batch failed; retrying", {
-          ...describe(failed),
+          ...logFieldsOf(failed),
           attempt: retries,
           error: outcome.error,
         });
@@ -568,13 +570,6 @@ export class EventSourceMapping {
     return records.length === 1 && eventBytes(records) > MAX_EVENT_BYTES;
   }
 
-  /** One invocation with `pending`'s records, or the failure AWS meets before invoking. */
-  async #attempt(pending: PendingRecords): Promise<InvokeOutcome> {
-    if (this.#tooLarge(pending.records)) return eventTooLarge(pending.records);
-    pending.invocations++;
-    return this.#invoke(pending.records);
-  }
-
   /** The queue's first records are done (delivered or given up): commits past them, unless last. */
   #settle(running: RunningBatch, queue: PendingRecords[]): void {
     const done = queue.shift() as PendingRecords;
@@ -590,7 +585,7 @@ export class EventSourceMapping {
   #split(queue: PendingRecords[], error: unknown): void {
     const { records, invocations } = queue[0] as PendingRecords;
     const half = Math.ceil(records.length / 2);
-    this.#o.logger.warn("batch failed; retrying its halves", { ...describe(records), error });
+    this.#o.logger.warn("batch failed; retrying its halves", { ...logFieldsOf(records), error });
     queue.splice(
       0,
       1,
@@ -629,7 +624,7 @@ export class EventSourceMapping {
     if (expired.length === 0) return records;
     this.#stats.recordsExpired += expired.length;
     this.#o.logger.error("records expired from the topic while being retried; skipped, as in AWS", {
-      ...describe(expired),
+      ...logFieldsOf(expired),
       lastOffset: expired.at(-1)?.offset,
     });
     return records.filter(held);
@@ -837,7 +832,7 @@ const eventTooLarge = (records: readonly PolledRecord[]): InvokeOutcome => {
 };
 
 /** Which records a log line is about. */
-const describe = (records: readonly PolledRecord[]) => ({
+const logFieldsOf = (records: readonly PolledRecord[]) => ({
   partitions: partitionsOf(records),
   firstOffset: records[0]?.offset,
   records: records.length,
